@@ -1,0 +1,185 @@
+"""Rules and state of the studied left-turn lane, shared by both schemes (no SimPy here).
+
+The lane is one single file of vehicles, front (stop line) first; nobody passes.
+Positions ``0 .. slots-1`` are the numbered U-turn slots (slot number = position
++ 1).  The ordinary scheme is the same lane with one service position (the stop
+line) and U-turns served there; the linked scheme lets a U-turner in any slot
+leave the file in an acceptable gap, so a left-turner waiting for its green in a
+slot ahead does not block it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .gaps import GapFinder
+from .scenario import Scenario
+from .traffic import ArrivalTable
+
+__all__ = ["GAP", "GREEN", "LaneRules", "LaneState", "rules_for"]
+
+GREEN, GAP = 1, 2  # how a vehicle was served: protected green, or an accepted gap
+SCHEMES = ("ordinary", "linked")
+# Move-up delays are tracked for the first ``slots + MOVE_UP_LOOKAHEAD`` positions.
+MOVE_UP_LOOKAHEAD = 8
+
+
+@dataclass(frozen=True)
+class LaneRules:
+    """Everything the lane model needs to decide, in s and m.
+
+    ``uturn_gap_headway_s`` spaces U-turn starts in gaps (follow-up headway t_f
+    in the ordinary lane, start lag in the linked lane); ``uturn_green_headway_s``
+    spaces U-turns in a protected green.
+    """
+
+    scheme: str
+    slots: int
+    uturn_when: str
+    uturn_gap_headway_s: float
+    uturn_green_headway_s: float
+    left_headway_s: float
+    move_up_s_per_m: float
+    strict_gap_entry: bool
+    storage_m: float
+    car_length_m: float
+    heavy_length_m: float
+    heavy_uturn_slots: int
+
+
+def rules_for(scn: Scenario, scheme: str) -> LaneRules:
+    """The :class:`LaneRules` of ``scheme`` (``"ordinary"`` or ``"linked"``) in ``scn``."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    b, g = scn.behaviour, scn.geometry
+    linked = scheme == "linked"
+    return LaneRules(
+        scheme=scheme,
+        slots=g.slots if linked else 1,
+        uturn_when=scn.linked.uturn_when if linked else scn.ordinary.uturn_when,
+        uturn_gap_headway_s=b.linked_start_lag_s if linked else b.follow_up_headway_s,
+        uturn_green_headway_s=b.linked_start_lag_s if linked else b.uturn_saturation_headway_s,
+        left_headway_s=b.saturation_headway_s,
+        move_up_s_per_m=(1.0 / b.move_up_speed_m_s) if linked else 0.0,
+        strict_gap_entry=scn.linked.strict_gap_entry and linked,
+        storage_m=g.storage_m,
+        car_length_m=g.jam_spacing_m,
+        heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
+        heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots if linked else 1,
+    )
+
+
+class Vehicle:
+    """One studied-approach vehicle in the lane."""
+
+    __slots__ = ("i", "length", "max_slot", "settle", "tc", "uturn")
+
+    def __init__(self, i: int, uturn: bool, length: float, tc: float, max_slot: int, now: float):
+        self.i = i
+        self.uturn = uturn
+        self.length = length
+        self.tc = tc
+        self.max_slot = max_slot
+        self.settle = now  # when it comes to rest at its current position
+
+
+class LaneState:
+    """The lane, its decisions and its records for one run of one scheme."""
+
+    def __init__(self, table: ArrivalTable, rules: LaneRules):
+        self.table = table
+        self.rules = rules
+        self.linked = rules.scheme == "linked"
+        self.gaps = GapFinder(table.conflict_t)
+        self.lane: list[Vehicle] = []
+        self.lane_m = 0.0
+        self.last_head_dep = -np.inf
+        self.last_uturn_start = -np.inf
+        n = len(table)
+        self.departure = np.full(n, np.nan)
+        self.reached = np.full(n, np.nan)
+        self.slot = np.zeros(n, dtype=np.int16)
+        self.served_by = np.zeros(n, dtype=np.int8)
+        self.spilled = np.zeros(n, dtype=bool)
+        self._uturn = table.movement == 0
+        self._len = np.where(table.heavy, rules.heavy_length_m, rules.car_length_m)
+
+    # -- changes ---------------------------------------------------------------------------
+    def admit(self, i: int, now: float) -> int:
+        """Vehicle ``i`` joins the back of the lane at ``now`` (s); returns its position."""
+        r = self.rules
+        length = float(self._len[i])
+        uturn = bool(self._uturn[i])
+        max_slot = r.heavy_uturn_slots if self.table.heavy[i] else r.slots
+        v = Vehicle(i, uturn, length, float(self.table.critical_gap_s[i]), max_slot, now)
+        pos = len(self.lane)
+        self.spilled[i] = self.lane_m + length > r.storage_m + 1e-9
+        self.lane_m += length
+        self.lane.append(v)
+        if pos == 0 or (self.linked and uturn and pos < r.slots):
+            self.reached[i] = now
+        return pos
+
+    def depart(self, pos: int, now: float, how: int) -> None:
+        """The vehicle at ``pos`` leaves at ``now`` (s); followers move up."""
+        lane, r = self.lane, self.rules
+        v = lane.pop(pos)
+        self.lane_m -= v.length
+        i = v.i
+        self.departure[i] = now
+        self.served_by[i] = how
+        if self.linked and v.uturn:
+            self.slot[i] = pos + 1
+        if pos == 0:
+            self.last_head_dep = now
+        if v.uturn:
+            self.last_uturn_start = now
+        if lane and pos == 0 and np.isnan(self.reached[lane[0].i]):
+            self.reached[lane[0].i] = now
+        if self.linked:
+            k = r.slots
+            pace = r.move_up_s_per_m
+            # followers that were queued behind the slots drive up one place
+            for j in range(max(pos, k - 1), min(len(lane), k + MOVE_UP_LOOKAHEAD)):
+                w = lane[j]
+                w.settle = max(w.settle, now) + w.length * pace
+                if j < k and w.uturn and np.isnan(self.reached[w.i]):
+                    self.reached[w.i] = w.settle
+
+    # -- decisions -------------------------------------------------------------------------
+    def plan_head(self, now: float) -> tuple[float, int]:
+        """Start time (s) and service kind of the vehicle at the stop line."""
+        v, r, t = self.lane[0], self.rules, self.table
+        if not v.uturn:
+            ready = max(now, self.last_head_dep + r.left_headway_s)
+            return t.left_green.next_start_scalar(ready), GREEN
+        return self._plan_uturn(v, now, self.last_head_dep, v.settle)
+
+    def slot_candidate(self) -> int:
+        """Position of the front-most U-turner within the slots (-1 if none or not allowed)."""
+        lane = self.lane
+        for pos in range(min(self.rules.slots, len(lane))):
+            v = lane[pos]
+            if v.uturn:
+                return pos if pos < v.max_slot else -1
+        return -1
+
+    def plan_slot(self, pos: int, now: float) -> tuple[float, int]:
+        """Start time (s) and service kind of the linked slot vehicle at ``pos``."""
+        v = self.lane[pos]
+        return self._plan_uturn(v, max(now, v.settle), self.last_uturn_start, v.settle)
+
+    def _plan_uturn(self, v: Vehicle, now: float, last: float, settled: float) -> tuple[float, int]:
+        r = self.rules
+        best, how = np.inf, 0
+        if r.uturn_when != "any_safe_gap":
+            best = self.table.uturn_green.next_start_scalar(max(now, last + r.uturn_green_headway_s))
+            how = GREEN
+        if r.uturn_when != "left_green":
+            ready = max(now, last + r.uturn_gap_headway_s)
+            s = self.gaps.next_start(ready, v.tc, settled, r.strict_gap_entry)
+            if s < best:
+                best, how = s, GAP
+        return best, how

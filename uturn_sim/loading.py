@@ -1,0 +1,223 @@
+"""Read scenarios from YAML files, strings or mappings; the embedded default; the JSON Schema.
+
+Every problem is reported as one :class:`ScenarioError` listing each field path,
+what is wrong and, for YAML input, the line it stands on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ScenarioError
+from .scenario import Scenario
+
+__all__ = [
+    "DEFAULT_SCENARIO_FILE",
+    "default_scenario",
+    "load_scenario",
+    "parse_yaml",
+    "scenario_schema",
+    "scenario_to_yaml",
+    "validate_mapping",
+]
+
+DEFAULT_SCENARIO_FILE = "liuyuan_longshan.yaml"
+MAX_FILE_BYTES = 1_000_000
+MAX_EXPANDED_NODES = 200_000
+
+Lines = dict[tuple[Any, ...], int]
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: Lines, budget: list[int]) -> None:
+    """Record the 1-based line of every path in a composed YAML tree; bound alias expansion."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError(
+            [f"(document): expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)"]
+        )
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+            _node_lines(v, (*path, key), out, budget)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _node_lines(v, (*path, i), out, budget)
+
+
+def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Lines]:
+    """Parse YAML text safely into a mapping and a path -> line map.
+
+    Raises
+    ------
+    ScenarioError
+        On a syntax error, an empty document, a non-mapping top level or an alias bomb.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([f"(file): {what} is {len(text)} bytes; at most {MAX_FILE_BYTES}"])
+    if "\x00" in text:
+        raise ScenarioError([f"(file): {what} is binary, not YAML text"])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            raise ScenarioError([f"(file): {what} is empty; expected a YAML mapping"])
+        lines: Lines = {}
+        _node_lines(node, (), lines, [MAX_EXPANDED_NODES])
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([f"(file): YAML syntax error{where}: {problem}"]) from None
+    except RecursionError:
+        raise ScenarioError(["(file): YAML nested too deeply"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [f"(file): {what} must be a YAML mapping of sections, got {type(data).__name__}"]
+        )
+    return data, lines
+
+
+def _field_model(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the last element of ``loc``."""
+    cls: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return None
+        field = cls.model_fields.get(part)
+        if field is None:
+            return None
+        cls = _unwrap(field.annotation)
+    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
+
+
+def _unwrap(ann: Any) -> Any:
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(ann):
+            if arg is not type(None):
+                return _unwrap(arg)
+    return ann
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith("function-") and "[" not in part:
+            out += f".{part}" if out else part
+    return out or "(scenario)"
+
+
+def _line_of(loc: tuple[Any, ...], lines: Lines | None) -> int | None:
+    if not lines:
+        return None
+    clean = tuple(p for p in loc if isinstance(p, int) or p in _keys_seen(lines))
+    for n in range(len(clean), -1, -1):
+        if clean[:n] in lines:
+            return lines[clean[:n]]
+    return None
+
+
+def _keys_seen(lines: Lines) -> set[Any]:
+    return {k for path in lines for k in path}
+
+
+def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel]) -> list[str]:
+    msgs = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = _path(loc)
+        line = _line_of(loc, lines)
+        at = f" (line {line})" if line else ""
+        if err["type"] == "extra_forbidden":
+            holder = _field_model(model, loc)
+            allowed = sorted(holder.model_fields) if holder else []
+            guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            msg = f"unknown field{hint}; allowed: {', '.join(allowed)}"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if "input" in err and err["type"] not in ("value_error", "assertion_error"):
+                msg += f" (got {err['input']!r})"
+        msgs.append(f"{path}{at}: {msg}")
+    return msgs
+
+
+def validate_mapping(data: Mapping[str, Any], lines: Lines | None = None) -> Scenario:
+    """Validate a mapping into a :class:`Scenario`; raise :class:`ScenarioError` listing all problems."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ScenarioError(_messages(exc, lines, Scenario)) from None
+
+
+def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
+    """Load a scenario from a YAML file path, a YAML string, or a mapping.
+
+    Parameters
+    ----------
+    source
+        A path to a ``.yaml`` file, YAML text (a string containing a newline or a
+        colon), or an already parsed mapping.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its field path (and line for YAML).
+    """
+    if isinstance(source, Mapping):
+        return validate_mapping(source)
+    text = _read_text(source)
+    data, lines = parse_yaml(text)
+    return validate_mapping(data, lines)
+
+
+def _read_text(source: str | Path) -> str:
+    if isinstance(source, str) and ("\n" in source or ":" in source) and not Path(
+        source
+    ).suffix.lower() in (".yaml", ".yml"):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise ScenarioError([f"(file): no scenario file at {str(path)!r}"])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError([f"(file): {path} is larger than {MAX_FILE_BYTES} bytes"])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([f"(file): {path} is not UTF-8 text (binary file?)"]) from None
+
+
+def default_scenario() -> Scenario:
+    """The embedded Liuyuan Rd / Longshan Middle Rd am-peak scenario (assumed numbers)."""
+    text = resources.files("uturn_sim").joinpath("data", DEFAULT_SCENARIO_FILE).read_text("utf-8")
+    return load_scenario(text)
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The fully resolved scenario (every default filled in) as YAML text."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def scenario_schema() -> str:
+    """The JSON Schema of a scenario file, as indented JSON text."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "uturn_sim scenario"
+    return json.dumps(schema, indent=2) + "\n"

@@ -1,0 +1,368 @@
+"""Typed scenario model: every number a run needs, in engineers' units.
+
+The model only holds and checks values; reading YAML, line numbers and the
+embedded default live in :mod:`uturn_sim.loading`.  Field names carry their unit
+(``_s`` seconds, ``_m`` metres, ``_veh_h`` vehicles per hour, ``_m_s`` metres per
+second).  Defaults are those of ``../shared/DOMAIN.md`` (Liuyuan Rd / Longshan
+Middle Rd, am school peak); every one of them is an assumption to be replaced by
+field values where known.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CONFLICTING",
+    "MOVEMENTS",
+    "STUDIED",
+    "Behaviour",
+    "CriticalGap",
+    "Demand",
+    "Geometry",
+    "Headway",
+    "Linked",
+    "Ordinary",
+    "Phase",
+    "Profile",
+    "Scenario",
+    "Signal",
+    "Simulation",
+    "Stream",
+    "VehicleMix",
+]
+
+Movement = Literal["uturn", "left", "opposing_through", "cross_right", "cross_left"]
+STUDIED: tuple[str, ...] = ("uturn", "left")
+CONFLICTING: tuple[str, ...] = ("opposing_through", "cross_right", "cross_left")
+MOVEMENTS: tuple[str, ...] = STUDIED + CONFLICTING
+UTurnWhen = Literal["left_green", "any_safe_gap", "left_green_or_safe_gap"]
+
+_FINITE = {"allow_inf_nan": False}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, **_FINITE)
+
+
+class Simulation(_Model):
+    """Run length, warm-up and seeding."""
+
+    duration_s: float = Field(3600.0, gt=0, le=31 * 86400, description="Measured period, s.")
+    warmup_s: float = Field(
+        900.0, ge=0, le=86400, description="Warm-up before the measured period, s (not measured)."
+    )
+    cooldown_s: float = Field(
+        900.0,
+        ge=0,
+        le=86400,
+        description="Run-on after the measured period so its vehicles can leave, s.",
+    )
+    seed: int = Field(20250901, ge=0, description="Root seed of the run's SeedSequence.")
+    replications: int = Field(10, ge=1, le=100_000, description="Replications for compare.")
+
+    @property
+    def end_s(self) -> float:
+        """Simulated horizon, s: warm-up + measured period + cool-down."""
+        return self.warmup_s + self.duration_s + self.cooldown_s
+
+
+class Geometry(_Model):
+    """The studied approach's left-turn lane."""
+
+    storage_m: float = Field(60.0, gt=0, le=2000, description="Left-turn lane storage, m.")
+    jam_spacing_m: float = Field(7.5, gt=2, le=30, description="Queue spacing per car, m.")
+    slots: int = Field(4, ge=1, le=30, description="Linked U-turn slots, numbered from 1 at the stop line.")
+    slot_length_m: float = Field(7.5, gt=2, le=30, description="Length of one U-turn slot, m.")
+
+    @model_validator(mode="after")
+    def _slots_fit(self) -> Self:
+        need = self.slots * self.slot_length_m
+        if need > self.storage_m + 1e-9:
+            raise ValueError(
+                f"slots ({self.slots} x {self.slot_length_m} m = {need:g} m) do not fit in "
+                f"storage_m ({self.storage_m:g} m)"
+            )
+        return self
+
+
+class Phase(_Model):
+    """One signal phase: green, then amber, then all-red."""
+
+    name: str = Field(min_length=1, max_length=80)
+    green_s: float = Field(gt=0, le=600, description="Green, s.")
+    amber_s: float = Field(3.0, ge=0, le=10, description="Amber (yellow), s.")
+    all_red_s: float = Field(2.0, ge=0, le=30, description="All-red clearance, s.")
+    serves: list[Movement] = Field(default_factory=list, description="Movements given this green.")
+
+
+class Signal(_Model):
+    """Fixed-time signal plan."""
+
+    cycle_s: float = Field(130.0, gt=0, le=600, description="Cycle length, s.")
+    offset_s: float = Field(0.0, ge=0, description="Start of the first phase's green, s.")
+    startup_lost_time_s: float = Field(2.0, ge=0, le=10, description="Start-up lost time, s.")
+    end_gain_s: float = Field(
+        2.0, ge=0, le=10, description="Effective green extending into the amber, s."
+    )
+    phases: list[Phase] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _phases_fit(self) -> Self:
+        total = sum(p.green_s + p.amber_s + p.all_red_s for p in self.phases)
+        if abs(total - self.cycle_s) > 1e-6:
+            raise ValueError(
+                f"phases (green + amber + all_red) sum to {total:g} s but cycle_s is "
+                f"{self.cycle_s:g} s; they must be equal"
+            )
+        if self.offset_s >= self.cycle_s:
+            raise ValueError(f"offset_s ({self.offset_s:g} s) must be < cycle_s ({self.cycle_s:g} s)")
+        for i, p in enumerate(self.phases):
+            if self.end_gain_s > p.amber_s + p.all_red_s:
+                raise ValueError(
+                    f"end_gain_s ({self.end_gain_s:g} s) exceeds phases[{i}] ({p.name!r}) "
+                    f"amber + all-red ({p.amber_s + p.all_red_s:g} s)"
+                )
+            if p.green_s - self.startup_lost_time_s + self.end_gain_s <= 0:
+                raise ValueError(
+                    f"phases[{i}] ({p.name!r}) has no effective green: green_s {p.green_s:g} s "
+                    f"<= startup_lost_time_s - end_gain_s"
+                )
+        names = [p.name for p in self.phases]
+        if len(set(names)) != len(names):
+            raise ValueError(f"phase names must be unique, got {names}")
+        return self
+
+    def effective_green_s(self, movement: str) -> float:
+        """Total effective green per cycle for ``movement``, s."""
+        g = 0.0
+        for p in self.phases:
+            if movement in p.serves:
+                g += p.green_s - self.startup_lost_time_s + self.end_gain_s
+        return g
+
+
+class Headway(_Model):
+    """Headway model of an arrival stream.
+
+    ``poisson``: exponential headways.  ``shifted_exponential``: exponential
+    plus ``min_headway_s``.  ``cowan_m3``: a share ``bunched_share`` of vehicles
+    follow at exactly ``min_headway_s``, the rest at ``min_headway_s`` plus an
+    exponential (Cowan 1975).
+    """
+
+    model: Literal["poisson", "shifted_exponential", "cowan_m3"] = "poisson"
+    min_headway_s: float = Field(1.5, ge=0, le=10, description="Minimum headway, s.")
+    bunched_share: float = Field(0.0, ge=0, lt=1, description="Cowan M3 bunched share (0..1).")
+
+
+class Stream(_Model):
+    """Demand of one movement."""
+
+    flow_veh_h: float = Field(ge=0, description="Hourly demand of the movement, veh/h (all lanes).")
+    lanes: int = Field(1, ge=1, le=6, description="Lanes carrying it (conflicting streams).")
+    saturation_flow_veh_h_lane: float = Field(
+        1800.0, gt=0, le=2600, description="Saturation flow per lane at its green, veh/h/lane."
+    )
+    signalized: bool = Field(True, description="False: passes the conflict area ungated.")
+    headway: Headway = Field(default_factory=Headway)
+
+    @model_validator(mode="after")
+    def _flow_feasible(self) -> Self:
+        per_lane = self.flow_veh_h / self.lanes
+        if per_lane > 2400:
+            raise ValueError(f"flow_veh_h is {per_lane:g} veh/h per lane; more than 2400 is absurd")
+        h = self.headway
+        if h.model != "poisson" and per_lane > 0:
+            mean_h = 3600.0 / per_lane
+            if h.min_headway_s >= mean_h:
+                raise ValueError(
+                    f"headway.min_headway_s ({h.min_headway_s:g} s) must be below the mean "
+                    f"headway {mean_h:.3g} s of flow_veh_h {self.flow_veh_h:g} veh/h on "
+                    f"{self.lanes} lane(s)"
+                )
+        return self
+
+
+class Profile(_Model):
+    """Piecewise-constant demand factors (e.g. 15-minute rates / hourly rate).
+
+    Interval 0 starts at the beginning of the measured period; the warm-up uses
+    the first factor and times after the last interval the last factor.
+    """
+
+    interval_s: float = Field(900.0, gt=0, le=86400, description="Length of one interval, s.")
+    factors: list[float] = Field(min_length=1, max_length=100_000)
+    applies_to: list[Movement] = Field(default_factory=lambda: ["uturn", "left"])
+
+    @model_validator(mode="after")
+    def _factors_ok(self) -> Self:
+        for i, f in enumerate(self.factors):
+            if not (0 <= f <= 10) or not math.isfinite(f):
+                raise ValueError(f"factors[{i}] = {f!r}; each factor must be within 0..10")
+        return self
+
+
+class Demand(_Model):
+    """Hourly demands of the studied and conflicting movements, veh/h."""
+
+    uturn: Stream = Field(default_factory=lambda: Stream(flow_veh_h=220))
+    left: Stream = Field(default_factory=lambda: Stream(flow_veh_h=80))
+    opposing_through: Stream = Field(default_factory=lambda: Stream(flow_veh_h=900, lanes=2))
+    cross_right: Stream = Field(default_factory=lambda: Stream(flow_veh_h=200))
+    cross_left: Stream = Field(default_factory=lambda: Stream(flow_veh_h=150))
+    profile: Profile | None = None
+
+    def stream(self, movement: str) -> Stream:
+        """The :class:`Stream` of ``movement``."""
+        return getattr(self, movement)
+
+
+class CriticalGap(_Model):
+    """Distribution of drivers' critical gaps, s (each driver keeps one value)."""
+
+    distribution: Literal["constant", "normal", "lognormal", "uniform"] = "constant"
+    mean_s: float = Field(6.4, gt=0.5, le=20, description="Mean critical gap, s.")
+    sd_s: float = Field(0.0, ge=0, le=10, description="Standard deviation, s.")
+    min_s: float = Field(3.0, gt=0, description="Truncation: smallest critical gap, s.")
+    max_s: float = Field(12.0, gt=0, description="Truncation: largest critical gap, s.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if not self.min_s <= self.mean_s <= self.max_s:
+            raise ValueError(
+                f"mean_s ({self.mean_s:g} s) must lie within min_s..max_s "
+                f"({self.min_s:g}..{self.max_s:g} s)"
+            )
+        if self.distribution != "constant" and self.sd_s == 0:
+            raise ValueError(f"sd_s must be > 0 for distribution {self.distribution!r}")
+        return self
+
+
+class Behaviour(_Model):
+    """Driver behaviour and discharge parameters."""
+
+    critical_gap: CriticalGap = Field(default_factory=CriticalGap)
+    follow_up_headway_s: float = Field(
+        2.5, gt=0, le=10, description="Follow-up headway of a queue entering one gap, s."
+    )
+    linked_start_lag_s: float = Field(
+        1.5, gt=0, le=10, description="Start lag between successive linked slot vehicles, s."
+    )
+    move_up_speed_m_s: float = Field(
+        3.0, gt=0, description="Speed of a follower moving up into a slot, m/s (inf: instant)."
+    )
+    saturation_flow_veh_h: float = Field(
+        1800.0, gt=100, le=2600, description="Left-turn lane saturation flow, veh/h."
+    )
+    uturn_saturation_factor: float = Field(
+        0.8, gt=0.3, le=1.0, description="U-turn saturation flow / left-turn saturation flow."
+    )
+
+    @property
+    def saturation_headway_s(self) -> float:
+        """Left-turn saturation headway, s."""
+        return 3600.0 / self.saturation_flow_veh_h
+
+    @property
+    def uturn_saturation_headway_s(self) -> float:
+        """U-turn saturation headway in a protected green, s."""
+        return self.saturation_headway_s / self.uturn_saturation_factor
+
+    @model_validator(mode="after")
+    def _follow_below_gap(self) -> Self:
+        if self.follow_up_headway_s >= self.critical_gap.mean_s:
+            raise ValueError(
+                f"follow_up_headway_s ({self.follow_up_headway_s:g} s) must be below "
+                f"critical_gap.mean_s ({self.critical_gap.mean_s:g} s)"
+            )
+        return self
+
+
+class VehicleMix(_Model):
+    """Share of long vehicles on the studied approach."""
+
+    heavy_share: float = Field(0.0, ge=0, le=1, description="Share of heavy vehicles (0..1).")
+    heavy_spacing_m: float = Field(12.0, gt=2, le=40, description="Queue spacing of one, m.")
+    heavy_uturn_slots: int = Field(
+        1, ge=1, le=30, description="Heavy U-turners may U-turn only from slots 1..N."
+    )
+
+
+class Ordinary(_Model):
+    """Options of the ordinary shared FIFO lane."""
+
+    uturn_when: UTurnWhen = Field(
+        "left_green", description="When a U-turner at the head may go."
+    )
+
+
+class Linked(_Model):
+    """Options of the multi-car linked U-turn lane."""
+
+    uturn_when: UTurnWhen = Field(
+        "any_safe_gap",
+        description="When slot vehicles may go: Liaocheng any_safe_gap; left_green; "
+        "left_green_or_safe_gap (Sanya).",
+    )
+    strict_gap_entry: bool = Field(
+        False,
+        description="Only vehicles settled in a slot when a gap opens may use it "
+        "(the assumption of the closed-form c_k).",
+    )
+
+
+class Scenario(_Model):
+    """Everything one run needs."""
+
+    name: str = Field("unnamed", max_length=200)
+    description: str = Field("", max_length=10_000)
+    simulation: Simulation = Field(default_factory=Simulation)
+    geometry: Geometry = Field(default_factory=Geometry)
+    signal: Signal
+    demand: Demand = Field(default_factory=Demand)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    vehicle_mix: VehicleMix = Field(default_factory=VehicleMix)
+    ordinary: Ordinary = Field(default_factory=Ordinary)
+    linked: Linked = Field(default_factory=Linked)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        problems: list[str] = []
+        served = {m for p in self.signal.phases for m in p.serves}
+        for m in MOVEMENTS:
+            s = self.demand.stream(m)
+            needs_phase = m == "left" or (m in CONFLICTING and s.signalized)
+            if m == "uturn":
+                rules = {self.ordinary.uturn_when, self.linked.uturn_when}
+                needs_phase = rules != {"any_safe_gap"}
+            if needs_phase and s.flow_veh_h > 0 and m not in served:
+                problems.append(f"demand.{m} has flow but no phase in signal.phases serves it")
+        for m in CONFLICTING:
+            s = self.demand.stream(m)
+            if not s.signalized or s.flow_veh_h == 0:
+                continue
+            g = self.signal.effective_green_s(m)
+            cap = s.lanes * s.saturation_flow_veh_h_lane * g / self.signal.cycle_s
+            peak = max(self.demand.profile.factors) if self._profiled(m) else 1.0
+            if s.flow_veh_h * peak >= cap:
+                problems.append(
+                    f"demand.{m}.flow_veh_h ({s.flow_veh_h * peak:g} veh/h at its peak) is not "
+                    f"below its signal capacity ({cap:.0f} veh/h = lanes x saturation x g/C); "
+                    "a conflicting stream must be able to clear"
+                )
+        if self.vehicle_mix.heavy_uturn_slots > self.geometry.slots:
+            problems.append(
+                f"vehicle_mix.heavy_uturn_slots ({self.vehicle_mix.heavy_uturn_slots}) "
+                f"exceeds geometry.slots ({self.geometry.slots})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _profiled(self, movement: str) -> bool:
+        p = self.demand.profile
+        return p is not None and movement in p.applies_to
