@@ -120,6 +120,8 @@ class LaneState:
         self.lane.append(v)
         if pos == 0 or (self.linked and uturn and pos < r.slots):
             self.reached[i] = now
+        if self.linked and uturn and pos < r.slots:
+            self.slot[i] = pos + 1
         return pos
 
     def depart(self, pos: int, now: float, how: int) -> None:
@@ -130,14 +132,13 @@ class LaneState:
         i = v.i
         self.departure[i] = now
         self.served_by[i] = how
-        if self.linked and v.uturn:
-            self.slot[i] = pos + 1
         if pos == 0:
             self.last_head_dep = now
         if v.uturn:
             self.last_uturn_start = now
-        if lane and pos == 0 and np.isnan(self.reached[lane[0].i]):
-            self.reached[lane[0].i] = now
+        if lane and pos == 0 and not (self.linked and lane[0].uturn):
+            if np.isnan(self.reached[lane[0].i]):
+                self.reached[lane[0].i] = now  # reached the stop line
         if self.linked:
             k = r.slots
             pace = r.move_up_s_per_m
@@ -147,6 +148,7 @@ class LaneState:
                 w.settle = max(w.settle, now) + w.length * pace
                 if j < k and w.uturn and np.isnan(self.reached[w.i]):
                     self.reached[w.i] = w.settle
+                    self.slot[w.i] = j + 1
 
     # -- decisions -------------------------------------------------------------------------
     def plan_head(self, now: float) -> tuple[float, int]:

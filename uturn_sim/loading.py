@@ -126,7 +126,7 @@ def _line_of(loc: tuple[Any, ...], lines: Lines | None) -> int | None:
     if not lines:
         return None
     clean = tuple(p for p in loc if isinstance(p, int) or p in _keys_seen(lines))
-    for n in range(len(clean), -1, -1):
+    for n in range(len(clean), 0, -1):
         if clean[:n] in lines:
             return lines[clean[:n]]
     return None
@@ -189,10 +189,13 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
 
 
 def _read_text(source: str | Path) -> str:
-    if isinstance(source, str) and ("\n" in source or ":" in source) and not Path(
-        source
-    ).suffix.lower() in (".yaml", ".yml"):
-        return source
+    """The YAML text of ``source``: a path, or (a str with a newline or colon) YAML itself."""
+    if isinstance(source, str):
+        is_path = "\n" not in source and (
+            source.lower().endswith((".yaml", ".yml")) or ":" not in source or Path(source).is_file()
+        )
+        if not is_path or source == "":
+            return source
     path = Path(source)
     if not path.is_file():
         raise ScenarioError([f"(file): no scenario file at {str(path)!r}"])

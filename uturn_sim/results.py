@@ -24,7 +24,7 @@ VEHICLE_COLUMNS = {
     "critical_gap_s": "the driver's critical gap, s (NaN for left-turners)",
     "arrival_s": "unimpeded arrival at the lane, s from the run start",
     "reached_s": "reached the stop line (or, linked U-turners, its slot), s",
-    "slot": "linked: slot number it U-turned from (0: none)",
+    "slot": "linked U-turners: number of the slot it first stopped in (0: none)",
     "departure_s": "start of its turn at the stop line or slot, s (NaN: still waiting)",
     "delay_s": "control delay = departure_s - arrival_s, s",
     "served_by": "'green' (protected phase), 'gap' (accepted gap) or '' (not served)",

@@ -89,12 +89,18 @@ def green_windows(signal: Signal, movement: str, horizon_s: float) -> GreenWindo
     A movement served by no phase gets no windows (``next_start`` is inf).
     """
     C = signal.cycle_s
+    ph = phase_intervals(signal)
+    serves = [movement in p.serves for p in signal.phases]
+    n = len(ph)
     base = []
-    for ph, spec in zip(phase_intervals(signal), signal.phases, strict=True):
-        if movement in spec.serves:
-            base.append(
-                (ph.start_s + signal.startup_lost_time_s, ph.green_end_s + signal.end_gain_s)
-            )
+    for i, p in enumerate(ph):
+        if not serves[i]:
+            continue
+        # a movement served by consecutive phases keeps its green through the intergreen
+        prev_serves, next_serves = serves[i - 1] and n > 1, serves[(i + 1) % n] and n > 1
+        start = p.start_s + (0.0 if prev_serves else signal.startup_lost_time_s)
+        end = p.end_s if next_serves else p.green_end_s + signal.end_gain_s
+        base.append((start, end))
     if not base:
         empty = np.empty(0)
         return GreenWindows(empty, empty)
@@ -108,7 +114,7 @@ def green_windows(signal: Signal, movement: str, horizon_s: float) -> GreenWindo
     # merge touching or overlapping windows (consecutive phases serving one movement)
     keep = np.ones(len(starts), dtype=bool)
     run_end = np.maximum.accumulate(ends)
-    keep[1:] = starts[1:] > run_end[:-1]
+    keep[1:] = starts[1:] > run_end[:-1] + 1e-9
     group = np.cumsum(keep) - 1
     merged_ends = np.full(int(keep.sum()), -np.inf)
     np.maximum.at(merged_ends, group, ends)

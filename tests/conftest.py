@@ -1,0 +1,84 @@
+"""Shared fixtures: small hand-built scenarios and arrival tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import uturn_sim as us
+from uturn_sim.signal import green_windows
+from uturn_sim.traffic import ArrivalTable
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+# A 60 s two-phase plan: opposing through 0-30 s, left + U-turn 30-60 s.
+# Effective greens (2 s lost, 2 s gain): through [2, 27), left/U-turn [32, 57).
+SMALL_SIGNAL = {
+    "cycle_s": 60,
+    "phases": [
+        {"name": "through", "green_s": 25, "serves": ["opposing_through", "cross_right", "cross_left"]},
+        {"name": "left", "green_s": 25, "serves": ["left", "uturn"]},
+    ],
+}
+
+
+def small_scenario(**sections) -> us.Scenario:
+    """A short scenario on SMALL_SIGNAL; keyword sections override (dicts)."""
+    base = {
+        "name": "small",
+        "simulation": {"duration_s": 600, "warmup_s": 0, "cooldown_s": 0, "seed": 1},
+        "signal": SMALL_SIGNAL,
+        "demand": {
+            "uturn": {"flow_veh_h": 200},
+            "left": {"flow_veh_h": 60},
+            "opposing_through": {"flow_veh_h": 400},
+            "cross_right": {"flow_veh_h": 100},
+            "cross_left": {"flow_veh_h": 50},
+        },
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return us.load_scenario(base)
+
+
+def hand_table(
+    scn: us.Scenario,
+    arrivals: list[tuple[float, str]],
+    conflicts: list[float] = (),
+    heavy: list[bool] | None = None,
+    critical_gap_s: float | None = None,
+) -> ArrivalTable:
+    """An ArrivalTable from explicit (time, movement) pairs and conflict passage times."""
+    t = np.array([a for a, _ in arrivals], dtype=float)
+    mv = np.array([0 if m == "uturn" else 1 for _, m in arrivals], dtype=np.int8)
+    tc = critical_gap_s or scn.behaviour.critical_gap.mean_s
+    horizon = scn.simulation.end_s
+    return ArrivalTable(
+        t=t,
+        movement=mv,
+        heavy=np.array(heavy if heavy is not None else [False] * len(t)),
+        critical_gap_s=np.where(mv == 0, tc, np.nan),
+        conflict_t=np.sort(np.asarray(conflicts, dtype=float)),
+        conflict_stream=np.zeros(len(conflicts), dtype=np.int8),
+        uturn_green=green_windows(scn.signal, "uturn", horizon),
+        left_green=green_windows(scn.signal, "left", horizon),
+        seed_entropy=0,
+        spawn_key=(),
+    )
+
+
+@pytest.fixture(scope="session")
+def default():
+    return us.default_scenario()
+
+
+@pytest.fixture(scope="session")
+def default_pair(default):
+    table = us.build_arrivals(default)
+    return tuple(us.simulate(default, s, arrivals=table) for s in ("ordinary", "linked"))

@@ -1,0 +1,206 @@
+"""The ``uturn-sim`` command: a thin layer over the library.
+
+Exit codes: 0 success, 2 bad input (invalid scenario or arguments, with a
+message naming the field), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ScenarioError
+from .loading import default_scenario, load_scenario, scenario_schema, scenario_to_yaml
+from .scenario import Scenario
+
+__all__ = ["main"]
+
+RUN_COLUMNS = {
+    "movement": "movement",
+    "demand_veh_h": "demand veh/h",
+    "throughput_veh_h": "served veh/h",
+    "delay_mean_s": "delay s",
+    "delay_p95_s": "p95 delay s",
+    "los": "LOS",
+    "queue_mean_veh": "queue veh",
+    "queue_p95_veh": "p95 queue veh",
+    "queue_max_m": "max queue m",
+    "spillback_share": "spillback",
+    "veh_per_gap": "veh/gap",
+    "unserved": "unserved",
+}
+MEASURE_LABELS = {
+    "throughput_veh_h": "throughput, veh/h",
+    "delay_mean_s": "mean control delay, s/veh",
+    "delay_p95_s": "95th pct control delay, s/veh",
+    "queue_mean_veh": "mean queue, veh",
+    "queue_p95_veh": "95th pct queue, veh",
+    "queue_max_veh": "max queue, veh",
+    "queue_p95_m": "95th pct queue, m",
+    "spillback_share": "time spilled back, share",
+    "unserved": "unserved at end, veh",
+    "veh_per_gap": "vehicles per accepted gap",
+}
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _scenario(path: str | None) -> Scenario:
+    return default_scenario() if path is None else load_scenario(Path(path))
+
+
+def _progress(total: int):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="rep", desc="replications", disable=None, file=sys.stderr)
+
+    def update(done: int, n: int) -> None:
+        bar.update(done - bar.n)
+        if done >= n:
+            bar.close()
+
+    return update
+
+
+def _write_out(out: str, scn: Scenario, frames: dict[str, pd.DataFrame]) -> Path:
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_csv(d / f"{name}.csv", index=False)
+    (d / "scenario.yaml").write_text(scenario_to_yaml(scn), encoding="utf-8")
+    return d
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .results import simulate
+
+    scn = _scenario(args.scenario)
+    res = simulate(scn, args.scheme, seed=args.seed)
+    summ = res.summary()
+    t0, t1 = res.window
+    print(f"{scn.name}: {args.scheme} scheme, seed {res.seed_entropy}, measured "
+          f"{t0:g}-{t1:g} s ({(t1 - t0) / 3600:g} h)")
+    print(summ[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS).to_string(
+        index=False, float_format=lambda x: f"{x:.2f}"))
+    if summ["oversaturated"].any():
+        print("OVERSATURATED: vehicles of the measured period were still waiting at the end.")
+    if args.out:
+        d = _write_out(args.out, scn, {"vehicles": res.vehicles, "summary": summ})
+        print(f"wrote {d}/vehicles.csv, summary.csv, scenario.yaml")
+    if args.plots:
+        from .plots import write_run_plots
+
+        print("wrote " + ", ".join(str(p) for p in write_run_plots(res, args.plots)))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+
+    scn = _scenario(args.scenario)
+    n = args.replications or scn.simulation.replications
+    if n < 1:
+        raise _UsageError(f"--replications must be >= 1, got {n}")
+    comp, pairs = compare(scn, replications=n, seed=args.seed, progress=_progress(n),
+                          keep_results=True)
+    table = comp.table()
+    print(f"{scn.name}: linked vs ordinary, {n} paired replications (common random numbers), "
+          f"seed {comp.seed}; difference = linked - ordinary, 95% CI")
+    for movement in ("uturn", "left", "all"):
+        sub = table[table["movement"] == movement].copy()
+        sub["measure"] = sub["measure"].map(MEASURE_LABELS)
+        print(f"\n[{movement}]")
+        print(sub.drop(columns=["movement", "n"]).to_string(
+            index=False, float_format=lambda x: f"{x:.2f}", na_rep="-"))
+    los = comp.summaries.groupby(["scheme", "movement"])["delay_mean_s"].mean()
+    print("\nLOS (HCM signalized, mean delay): " + ", ".join(
+        f"{m} {_los(los[('ordinary', m)])}->{_los(los[('linked', m)])}" for m in ("uturn", "left")))
+    if comp.summaries["oversaturated"].any():
+        print("OVERSATURATED in some replications: see 'unserved'.")
+    if args.out:
+        vehicles = pd.concat(
+            [r.vehicles.assign(scheme=r.scheme, replication=0) for r in pairs[0]],
+            ignore_index=True,
+        )
+        d = _write_out(args.out, scn, {"comparison": table, "summaries": comp.summaries,
+                                       "vehicles": vehicles})
+        print(f"\nwrote {d}/comparison.csv, summaries.csv, vehicles.csv, scenario.yaml")
+    if args.plots:
+        from .plots import write_compare_plots
+
+        print("wrote " + ", ".join(str(p) for p in write_compare_plots(pairs[0], args.plots)))
+    return 0
+
+
+def _los(delay: float) -> str:
+    from .metrics import level_of_service
+
+    return level_of_service(delay)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    scn = load_scenario(Path(args.scenario))
+    print(f"{args.scenario}: valid scenario {scn.name!r}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(scenario_schema())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="uturn-sim",
+        description="Simulate an approach with an ordinary or a multi-car linked U-turn lane. "
+        "With no SCENARIO the embedded Liuyuan Rd / Longshan Middle Rd default is used.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="one replication of one scheme")
+    r.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    r.add_argument("--scheme", choices=("ordinary", "linked"), default="linked")
+    r.add_argument("--seed", type=int, default=None, help="root seed (default: scenario's)")
+    r.add_argument("--out", help="directory for vehicles.csv, summary.csv, scenario.yaml")
+    r.add_argument("--plots", help="directory for PNG figures")
+    r.set_defaults(func=_cmd_run)
+    c = sub.add_parser("compare", help="both schemes on common random numbers")
+    c.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    c.add_argument("--replications", type=int, default=None)
+    c.add_argument("--seed", type=int, default=None, help="root seed (default: scenario's)")
+    c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
+    c.add_argument("--plots", help="directory for PNG figures")
+    c.set_defaults(func=_cmd_compare)
+    k = sub.add_parser("check", help="validate a scenario file")
+    k.add_argument("scenario")
+    k.set_defaults(func=_cmd_check)
+    s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.set_defaults(func=_cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``uturn-sim``; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(f"uturn-sim: {exc}", file=sys.stderr)
+        return 2
+    except _UsageError as exc:
+        print(f"uturn-sim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Paired comparison of the two schemes on common random numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .results import Result, simulate
+from .scenario import Scenario
+from .traffic import build_arrivals
+
+__all__ = ["MEASURES", "Comparison", "compare", "paired_ci"]
+
+SCHEMES = ("ordinary", "linked")
+MEASURES = (
+    "throughput_veh_h", "delay_mean_s", "delay_p95_s", "queue_mean_veh", "queue_p95_veh",
+    "queue_max_veh", "queue_p95_m", "spillback_share", "unserved", "veh_per_gap",
+)
+
+
+def paired_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of paired differences and its Student-t confidence interval ``(mean, low, high)``."""
+    x = np.asarray(diff, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if x.size < 2:
+        return m, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return m, m - half, m + half
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both schemes over ``replications`` replications on identical arrivals.
+
+    ``summaries`` holds one row per (replication, scheme, movement) with every
+    measure of :meth:`uturn_sim.Result.summary`.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    summaries: pd.DataFrame = field(repr=False)
+
+    def table(self, measures: tuple[str, ...] = MEASURES, confidence: float = 0.95) -> pd.DataFrame:
+        """Per movement and measure: mean of each scheme, paired difference and its CI.
+
+        Columns: ``movement, measure, ordinary, linked, difference`` (linked minus
+        ordinary), ``ci_low, ci_high`` (``confidence`` interval of the difference
+        over replications), ``n`` (replications with a value).
+        """
+        s = self.summaries
+        rows = []
+        for movement in s["movement"].unique():
+            sub = s[s["movement"] == movement]
+            o = sub[sub["scheme"] == "ordinary"].set_index("replication")
+            li = sub[sub["scheme"] == "linked"].set_index("replication")
+            for m in measures:
+                a = o[m].astype(float)
+                b = li[m].astype(float).reindex(a.index)
+                mean, lo, hi = paired_ci((b - a).to_numpy(), confidence)
+                rows.append(
+                    {"movement": movement, "measure": m, "ordinary": a.mean(), "linked": b.mean(),
+                     "difference": mean, "ci_low": lo, "ci_high": hi,
+                     "n": int(np.isfinite((b - a).to_numpy()).sum())}
+                )
+        return pd.DataFrame(rows)
+
+
+def compare(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_results: bool = False,
+) -> Comparison | tuple[Comparison, list[tuple[Result, Result]]]:
+    """Run both schemes on the same arrivals for each replication.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    replications
+        Number of replications (default ``scenario.simulation.replications``).
+    seed
+        Root seed (default ``scenario.simulation.seed``); replication ``r`` uses
+        ``SeedSequence(seed, spawn_key=(r,))``.
+    progress
+        Called as ``progress(done, total)`` after each replication.
+    keep_results
+        Also return the list of ``(ordinary, linked)`` :class:`Result` pairs.
+    """
+    n = scenario.simulation.replications if replications is None else int(replications)
+    if n < 1:
+        raise ValueError(f"replications must be >= 1, got {n}")
+    root = scenario.simulation.seed if seed is None else int(seed)
+    frames, kept = [], []
+    for r in range(n):
+        table = build_arrivals(scenario, root, r)
+        pair = tuple(simulate(scenario, sch, arrivals=table) for sch in SCHEMES)
+        for res in pair:
+            f = res.summary()
+            f.insert(0, "replication", r)
+            frames.append(f)
+        if keep_results:
+            kept.append(pair)
+        if progress is not None:
+            progress(r + 1, n)
+    comp = Comparison(scenario, root, n, pd.concat(frames, ignore_index=True))
+    return (comp, kept) if keep_results else comp
