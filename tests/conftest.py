@@ -19,7 +19,11 @@ SHARED = ROOT.parent / "shared"
 SMALL_SIGNAL = {
     "cycle_s": 60,
     "phases": [
-        {"name": "through", "green_s": 25, "serves": ["opposing_through", "cross_right", "cross_left"]},
+        {
+            "name": "through",
+            "green_s": 25,
+            "serves": ["opposing_through", "cross_right", "cross_left"],
+        },
         {"name": "left", "green_s": 25, "serves": ["left", "uturn"]},
     ],
 }

@@ -40,12 +40,15 @@ def test_profile_start_offset_and_hold():
     assert n[2] == 0 and n[3] == 0
 
 
-@pytest.mark.parametrize("model,dmin,theta", [
-    ("poisson", 0.0, 0.0), ("shifted_exponential", 1.5, 0.0), ("cowan_m3", 1.0, 0.4)])
+@pytest.mark.parametrize(
+    "model,dmin,theta",
+    [("poisson", 0.0, 0.0), ("shifted_exponential", 1.5, 0.0), ("cowan_m3", 1.0, 0.4)],
+)
 def test_headways_pass_ks_against_their_model(model, dmin, theta):
     flow = 720.0  # mean headway 5 s
-    t = arrival_times(rng(7), flow, 200_000 * 5.0, model=model, min_headway_s=dmin,
-                      bunched_share=theta)
+    t = arrival_times(
+        rng(7), flow, 200_000 * 5.0, model=model, min_headway_s=dmin, bunched_share=theta
+    )
     h = np.diff(t)
     mean = 3600.0 / flow
     assert abs(h.mean() - mean) < 0.02 * mean
@@ -60,7 +63,9 @@ def test_headways_pass_ks_against_their_model(model, dmin, theta):
 
 def test_ks_rejects_a_wrong_model():
     """The KS check above has power: Cowan headways are not exponential."""
-    t = arrival_times(rng(7), 720.0, 200_000.0, model="cowan_m3", min_headway_s=1.0, bunched_share=0.4)
+    t = arrival_times(
+        rng(7), 720.0, 200_000.0, model="cowan_m3", min_headway_s=1.0, bunched_share=0.4
+    )
     assert stats.kstest(np.diff(t), "expon", args=(0, 5.0)).pvalue < 1e-6
 
 
@@ -124,16 +129,27 @@ def test_streams_are_named_and_seed_recorded():
     streams = spawn_streams(ss)
     assert list(streams) == list(STREAM_NAMES)
     assert ss.entropy == 42 and ss.spawn_key == (3,)
-    assert replication_seed(42, 3).generate_state(4).tolist() == \
-        np.random.SeedSequence(42).spawn(5)[3].generate_state(4).tolist()
+    assert (
+        replication_seed(42, 3).generate_state(4).tolist()
+        == np.random.SeedSequence(42).spawn(5)[3].generate_state(4).tolist()
+    )
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         replication_seed(-1)
 
 
 def test_critical_gap_distribution_is_drawn_and_truncated():
-    scn = small_scenario(behaviour={"critical_gap": {"distribution": "normal", "mean_s": 6.4,
-                                                     "sd_s": 1.0, "min_s": 4.0, "max_s": 9.0}},
-                         simulation={"duration_s": 36000, "warmup_s": 0, "cooldown_s": 0})
+    scn = small_scenario(
+        behaviour={
+            "critical_gap": {
+                "distribution": "normal",
+                "mean_s": 6.4,
+                "sd_s": 1.0,
+                "min_s": 4.0,
+                "max_s": 9.0,
+            }
+        },
+        simulation={"duration_s": 36000, "warmup_s": 0, "cooldown_s": 0},
+    )
     tab = us.build_arrivals(scn)
     g = tab.critical_gap_s[tab.movement == 0]
     assert g.min() >= 4.0 and g.max() <= 9.0
@@ -142,7 +158,9 @@ def test_critical_gap_distribution_is_drawn_and_truncated():
 
 
 def test_vehicle_mix_share():
-    scn = small_scenario(vehicle_mix={"heavy_share": 0.2},
-                         simulation={"duration_s": 36000, "warmup_s": 0, "cooldown_s": 0})
+    scn = small_scenario(
+        vehicle_mix={"heavy_share": 0.2},
+        simulation={"duration_s": 36000, "warmup_s": 0, "cooldown_s": 0},
+    )
     tab = us.build_arrivals(scn)
     assert abs(tab.heavy.mean() - 0.2) < 4 * np.sqrt(0.16 / len(tab))

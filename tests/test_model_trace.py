@@ -27,8 +27,7 @@ def busy(t0, t1, step=1.0):
 
 
 def test_ordinary_left_turner_in_red_blocks_uturner_behind():
-    st = run("ordinary", [(1.0, "left"), (2.0, "uturn")],
-             ordinary={"uturn_when": "any_safe_gap"})
+    st = run("ordinary", [(1.0, "left"), (2.0, "uturn")], ordinary={"uturn_when": "any_safe_gap"})
     # the left-turner waits for its effective green at 32 s; the U-turner behind it,
     # free to go in a gap, can only follow 2.5 s (follow-up) later
     np.testing.assert_allclose(st.departure, [32.0, 34.5])
@@ -50,11 +49,22 @@ def test_ordinary_protected_uturns_discharge_at_their_saturation_headway():
 def test_linked_foremost_free_slot_and_several_in_one_long_gap():
     # busy until 49 s, then a gap of 6.4 + 2*1.5 + 0.01 = 9.41 s: three slot vehicles fit
     conflicts = [*busy(0, 49), *busy(58.41, 200)]
-    st = run("linked", [(1.0, "uturn"), (2.0, "uturn"), (3.0, "uturn"), (4.0, "uturn")], conflicts,
-             signal={"cycle_s": 60, "phases": [
-                 {"name": "a", "green_s": 55, "serves": ["left", "uturn", "opposing_through", "cross_right",
-                                                         "cross_left"]}]},
-             linked={"uturn_when": "any_safe_gap"})
+    st = run(
+        "linked",
+        [(1.0, "uturn"), (2.0, "uturn"), (3.0, "uturn"), (4.0, "uturn")],
+        conflicts,
+        signal={
+            "cycle_s": 60,
+            "phases": [
+                {
+                    "name": "a",
+                    "green_s": 55,
+                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+                }
+            ],
+        },
+        linked={"uturn_when": "any_safe_gap"},
+    )
     assert list(st.slot) == [1, 2, 3, 4]
     np.testing.assert_allclose(st.departure[:3], [49.0, 50.5, 52.0])
     # the fourth would need 49 + 4.5 + 6.4 = 59.9 > 58.41: it waits for the end of the busy period
@@ -64,20 +74,42 @@ def test_linked_foremost_free_slot_and_several_in_one_long_gap():
 
 def test_linked_short_gap_serves_nobody():
     conflicts = [*busy(0, 30), 36.0, *busy(36.0, 100)]  # 6 s < 6.4 s gap at 30..36
-    st = run("linked", [(1.0, "uturn"), (2.0, "uturn")], conflicts,
-             signal={"cycle_s": 60, "phases": [
-                 {"name": "a", "green_s": 55, "serves": ["left", "uturn", "opposing_through", "cross_right",
-                                                         "cross_left"]}]})
+    st = run(
+        "linked",
+        [(1.0, "uturn"), (2.0, "uturn")],
+        conflicts,
+        signal={
+            "cycle_s": 60,
+            "phases": [
+                {
+                    "name": "a",
+                    "green_s": 55,
+                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+                }
+            ],
+        },
+    )
     np.testing.assert_allclose(st.departure, [100.0, 101.5])
 
 
 def test_linked_move_up_takes_time():
     # one slot: the follower queued behind drives up 7.5 m at 3 m/s after the slot clears
-    st = run("linked", [(1.0, "uturn"), (2.0, "uturn")], busy(0, 20),
-             geometry={"slots": 1},
-             signal={"cycle_s": 60, "phases": [
-                 {"name": "a", "green_s": 55, "serves": ["left", "uturn", "opposing_through", "cross_right",
-                                                         "cross_left"]}]})
+    st = run(
+        "linked",
+        [(1.0, "uturn"), (2.0, "uturn")],
+        busy(0, 20),
+        geometry={"slots": 1},
+        signal={
+            "cycle_s": 60,
+            "phases": [
+                {
+                    "name": "a",
+                    "green_s": 55,
+                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+                }
+            ],
+        },
+    )
     np.testing.assert_allclose(st.departure, [20.0, 22.5])
     np.testing.assert_allclose(st.reached, [1.0, 22.5])
     assert list(st.slot) == [1, 1]
@@ -85,12 +117,24 @@ def test_linked_move_up_takes_time():
 
 def test_linked_strict_entry_only_settled_vehicles_use_a_gap():
     conflicts = [*busy(0, 20), 40.0, *busy(60, 200)]
-    st = run("linked", [(1.0, "uturn"), (2.0, "uturn")], conflicts, geometry={"slots": 1},
-             behaviour={"move_up_speed_m_s": 1e9},
-             linked={"strict_gap_entry": True},
-             signal={"cycle_s": 60, "phases": [
-                 {"name": "a", "green_s": 55, "serves": ["left", "uturn", "opposing_through", "cross_right",
-                                                         "cross_left"]}]})
+    st = run(
+        "linked",
+        [(1.0, "uturn"), (2.0, "uturn")],
+        conflicts,
+        geometry={"slots": 1},
+        behaviour={"move_up_speed_m_s": 1e9},
+        linked={"strict_gap_entry": True},
+        signal={
+            "cycle_s": 60,
+            "phases": [
+                {
+                    "name": "a",
+                    "green_s": 55,
+                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+                }
+            ],
+        },
+    )
     # the follower reached the slot inside the 20-40 s gap, so it waits for the 40-60 s gap
     np.testing.assert_allclose(st.departure, [20.0, 40.0])
 

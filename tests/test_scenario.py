@@ -33,8 +33,16 @@ def test_default_numbers_match_domain(default):
 def test_every_default_value_is_written_in_the_yaml():
     """The embedded YAML states every number (nothing hidden in code defaults), commented."""
     text = (ROOT / "scenarios" / "liuyuan_longshan.yaml").read_text()
-    for key in ("storage_m", "jam_spacing_m", "slot_length_m", "follow_up_headway_s",
-                "linked_start_lag_s", "move_up_speed_m_s", "startup_lost_time_s", "cooldown_s"):
+    for key in (
+        "storage_m",
+        "jam_spacing_m",
+        "slot_length_m",
+        "follow_up_headway_s",
+        "linked_start_lag_s",
+        "move_up_speed_m_s",
+        "startup_lost_time_s",
+        "cooldown_s",
+    ):
         assert f"{key}:" in text
     assert text.count("#") > 30
 
@@ -70,9 +78,16 @@ def test_readme_scenario_reference_covers_every_field():
 
 
 def _good():
-    return {"signal": SMALL_SIGNAL, "demand": {"uturn": {"flow_veh_h": 100},
-            "left": {"flow_veh_h": 50}, "opposing_through": {"flow_veh_h": 300},
-            "cross_right": {"flow_veh_h": 0}, "cross_left": {"flow_veh_h": 0}}}
+    return {
+        "signal": SMALL_SIGNAL,
+        "demand": {
+            "uturn": {"flow_veh_h": 100},
+            "left": {"flow_veh_h": 50},
+            "opposing_through": {"flow_veh_h": 300},
+            "cross_right": {"flow_veh_h": 0},
+            "cross_left": {"flow_veh_h": 0},
+        },
+    }
 
 
 def test_good_mapping_loads():
@@ -80,26 +95,39 @@ def test_good_mapping_loads():
 
 
 YAML_CASES = {
-    "typo": ("signal:\n  cycle_s: 60\n  phases: [{name: a, green_s: 55, serves: [left, uturn, "
-             "opposing_through, cross_right, cross_left]}]\ndemand:\n  uturn:\n    flow_veh_hr: 100\n",
-             r"demand\.uturn\.flow_veh_hr \(line 6\): unknown field \(did you mean 'flow_veh_h'\?\)"),
-    "negative flow": ("signal: {cycle_s: 60, phases: [{name: a, green_s: 55, serves: [left, uturn]}]}\n"
-                      "demand:\n  left:\n    flow_veh_h: -20\n",
-                      r"demand\.left\.flow_veh_h \(line 4\): Input should be greater than or equal to 0"),
-    "phases longer than cycle": ("signal:\n  cycle_s: 60\n  phases:\n    - {name: a, green_s: 70}\n",
-                                 r"signal \(line 2\): phases .* sum to 75 s but cycle_s is 60 s"),
+    "typo": (
+        "signal:\n  cycle_s: 60\n  phases: [{name: a, green_s: 55, serves: [left, uturn, "
+        "opposing_through, cross_right, cross_left]}]\ndemand:\n  uturn:\n    flow_veh_hr: 100\n",
+        r"demand\.uturn\.flow_veh_hr \(line 6\): unknown field \(did you mean 'flow_veh_h'\?\)",
+    ),
+    "negative flow": (
+        "signal: {cycle_s: 60, phases: [{name: a, green_s: 55, serves: [left, uturn]}]}\n"
+        "demand:\n  left:\n    flow_veh_h: -20\n",
+        r"demand\.left\.flow_veh_h \(line 4\): Input should be greater than or equal to 0",
+    ),
+    "phases longer than cycle": (
+        "signal:\n  cycle_s: 60\n  phases:\n    - {name: a, green_s: 70}\n",
+        r"signal \(line 2\): phases .* sum to 75 s but cycle_s is 60 s",
+    ),
     "syntax": ("signal:\n  cycle_s: [60\n", r"YAML syntax error \(line 3"),
     "empty": ("", r"scenario is empty"),
     "only comment": ("# nothing\n", r"scenario is empty"),
     "not a mapping": ("- 1\n- 2\n", r"must be a YAML mapping"),
-    "nan": ("signal: {cycle_s: .nan, phases: [{name: a, green_s: 5}]}\n",
-            r"signal\.cycle_s \(line 1\): Input should be a finite number"),
-    "wrong type": ("geometry: {slots: four}\nsignal: {cycle_s: 60, phases: [{name: a, green_s: 55}]}\n",
-                   r"geometry\.slots \(line 1\): Input should be a valid integer"),
-    "alias bomb": ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
-                   r"alias bomb"),
+    "nan": (
+        "signal: {cycle_s: .nan, phases: [{name: a, green_s: 5}]}\n",
+        r"signal\.cycle_s \(line 1\): Input should be a finite number",
+    ),
+    "wrong type": (
+        "geometry: {slots: four}\nsignal: {cycle_s: 60, phases: [{name: a, green_s: 55}]}\n",
+        r"geometry\.slots \(line 1\): Input should be a valid integer",
+    ),
+    "alias bomb": (
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+        ),
+        r"alias bomb",
+    ),
 }
 
 
@@ -120,24 +148,59 @@ def _with(path, value):
 
 
 MAPPING_CASES = {
-    "absurd flow": (("demand", "opposing_through", "flow_veh_h"), 9000, r"more than 2400 is absurd"),
-    "served by no phase": (("signal",), {"cycle_s": 60, "phases": [
-        {"name": "a", "green_s": 55, "serves": ["uturn", "opposing_through"]}]},
-        r"demand\.left has flow but no phase in signal\.phases serves it"),
-    "slots beyond storage": (("geometry",), {"storage_m": 20, "slots": 4},
-                             r"geometry: slots \(4 x 7\.5 m = 30 m\) do not fit in storage_m \(20 m\)"),
-    "conflicting above capacity": (("demand", "opposing_through", "flow_veh_h"), 1000,
-                                   r"demand\.opposing_through\.flow_veh_h .* is not below its signal capacity"),
-    "headway infeasible": (("demand", "uturn"), {"flow_veh_h": 2000, "headway": {
-        "model": "shifted_exponential", "min_headway_s": 2.0}}, r"headway\.min_headway_s \(2 s\) must be below"),
-    "follow-up above gap": (("behaviour",), {"follow_up_headway_s": 7.0},
-                            r"behaviour: follow_up_headway_s \(7 s\) must be below critical_gap\.mean_s"),
-    "critical gap bounds": (("behaviour",), {"critical_gap": {"mean_s": 2.0}},
-                            r"behaviour\.critical_gap: mean_s \(2 s\) must lie within"),
-    "infinite": (("geometry",), {"storage_m": float("inf")}, r"geometry\.storage_m: Input should be a finite"),
-    "unknown section": (("simulaton",), {}, r"simulaton: unknown field \(did you mean 'simulation'\?\)"),
-    "bad movement": (("signal",), {"cycle_s": 60, "phases": [{"name": "a", "green_s": 55, "serves": ["uturns"]}]},
-                     r"signal\.phases\[0\]\.serves\[0\]: Input should be 'uturn'"),
+    "absurd flow": (
+        ("demand", "opposing_through", "flow_veh_h"),
+        9000,
+        r"more than 2400 is absurd",
+    ),
+    "served by no phase": (
+        ("signal",),
+        {
+            "cycle_s": 60,
+            "phases": [{"name": "a", "green_s": 55, "serves": ["uturn", "opposing_through"]}],
+        },
+        r"demand\.left has flow but no phase in signal\.phases serves it",
+    ),
+    "slots beyond storage": (
+        ("geometry",),
+        {"storage_m": 20, "slots": 4},
+        r"geometry: slots \(4 x 7\.5 m = 30 m\) do not fit in storage_m \(20 m\)",
+    ),
+    "conflicting above capacity": (
+        ("demand", "opposing_through", "flow_veh_h"),
+        1000,
+        r"demand\.opposing_through\.flow_veh_h .* is not below its signal capacity",
+    ),
+    "headway infeasible": (
+        ("demand", "uturn"),
+        {"flow_veh_h": 2000, "headway": {"model": "shifted_exponential", "min_headway_s": 2.0}},
+        r"headway\.min_headway_s \(2 s\) must be below",
+    ),
+    "follow-up above gap": (
+        ("behaviour",),
+        {"follow_up_headway_s": 7.0},
+        r"behaviour: follow_up_headway_s \(7 s\) must be below critical_gap\.mean_s",
+    ),
+    "critical gap bounds": (
+        ("behaviour",),
+        {"critical_gap": {"mean_s": 2.0}},
+        r"behaviour\.critical_gap: mean_s \(2 s\) must lie within",
+    ),
+    "infinite": (
+        ("geometry",),
+        {"storage_m": float("inf")},
+        r"geometry\.storage_m: Input should be a finite",
+    ),
+    "unknown section": (
+        ("simulaton",),
+        {},
+        r"simulaton: unknown field \(did you mean 'simulation'\?\)",
+    ),
+    "bad movement": (
+        ("signal",),
+        {"cycle_s": 60, "phases": [{"name": "a", "green_s": 55, "serves": ["uturns"]}]},
+        r"signal\.phases\[0\]\.serves\[0\]: Input should be 'uturn'",
+    ),
     "missing signal": (("signal",), None, r"signal: Input should be a valid dictionary"),
 }
 
@@ -163,10 +226,16 @@ def test_file_errors(tmp_path):
         us.load_scenario(tmp_path / "missing.yaml")
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(us.ScenarioError, match="not UTF-8 text|binary"):
+    with pytest.raises(us.ScenarioError, match=r"not UTF-8 text|binary"):
         us.load_scenario(binary)
     huge = tmp_path / "huge.yaml"
     huge.write_text("# x\n" * 400_000)
     with pytest.raises(us.ScenarioError, match="larger than"):
         us.load_scenario(huge)
     assert isinstance(Path(huge), Path)
+
+
+def test_readme_reference_block_is_generated_from_the_models():
+    from uturn_sim.reference import scenario_reference
+
+    assert scenario_reference() in (ROOT / "README.md").read_text()

@@ -17,10 +17,21 @@ def test_effective_green_windows(default):
 
 
 def test_adjacent_phases_merge_and_unserved_movement_is_empty():
-    scn = small_scenario(signal={"cycle_s": 60, "phases": [
-        {"name": "a", "green_s": 20, "amber_s": 3, "all_red_s": 2, "serves": ["left", "uturn", "opposing_through",
-                                                                              "cross_right", "cross_left"]},
-        {"name": "b", "green_s": 30, "amber_s": 3, "all_red_s": 2, "serves": ["left"]}]})
+    scn = small_scenario(
+        signal={
+            "cycle_s": 60,
+            "phases": [
+                {
+                    "name": "a",
+                    "green_s": 20,
+                    "amber_s": 3,
+                    "all_red_s": 2,
+                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+                },
+                {"name": "b", "green_s": 30, "amber_s": 3, "all_red_s": 2, "serves": ["left"]},
+            ],
+        }
+    )
     w = green_windows(scn.signal, "left", 200.0)
     assert w.contains(24.0) and w.contains(26.5)  # a's gain and b's lost time do not split it
     e = green_windows(scn.signal, "nothing", 200.0)

@@ -60,7 +60,11 @@ def unit_headways(
 
 
 def cumulative_rate(
-    rate_per_s: float, horizon_s: float, factors=None, interval_s: float = 900.0, start_s: float = 0.0
+    rate_per_s: float,
+    horizon_s: float,
+    factors=None,
+    interval_s: float = 900.0,
+    start_s: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Knots ``(t, Lambda)`` of the piecewise-linear cumulative rate on ``[0, horizon_s]``.
 
@@ -109,7 +113,9 @@ def arrival_times(
     """
     if flow_veh_h < 0 or not np.isfinite(flow_veh_h):
         raise ValueError(f"flow_veh_h must be finite and >= 0, got {flow_veh_h}")
-    knots_t, knots_lam = cumulative_rate(flow_veh_h / 3600.0, horizon_s, factors, interval_s, start_s)
+    knots_t, knots_lam = cumulative_rate(
+        flow_veh_h / 3600.0, horizon_s, factors, interval_s, start_s
+    )
     total = knots_lam[-1]
     if total <= 0:
         return np.empty(0)

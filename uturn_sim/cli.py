@@ -84,10 +84,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     res = simulate(scn, args.scheme, seed=args.seed)
     summ = res.summary()
     t0, t1 = res.window
-    print(f"{scn.name}: {args.scheme} scheme, seed {res.seed_entropy}, measured "
-          f"{t0:g}-{t1:g} s ({(t1 - t0) / 3600:g} h)")
-    print(summ[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS).to_string(
-        index=False, float_format=lambda x: f"{x:.2f}"))
+    print(
+        f"{scn.name}: {args.scheme} scheme, seed {res.seed_entropy}, measured "
+        f"{t0:g}-{t1:g} s ({(t1 - t0) / 3600:g} h)"
+    )
+    print(
+        summ[list(RUN_COLUMNS)]
+        .rename(columns=RUN_COLUMNS)
+        .to_string(index=False, float_format=lambda x: f"{x:.2f}")
+    )
     if summ["oversaturated"].any():
         print("OVERSATURATED: vehicles of the measured period were still waiting at the end.")
     if args.out:
@@ -104,23 +109,34 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare
 
     scn = _scenario(args.scenario)
-    n = args.replications or scn.simulation.replications
+    n = scn.simulation.replications if args.replications is None else args.replications
     if n < 1:
         raise _UsageError(f"--replications must be >= 1, got {n}")
-    comp, pairs = compare(scn, replications=n, seed=args.seed, progress=_progress(n),
-                          keep_results=True)
+    comp, pairs = compare(
+        scn, replications=n, seed=args.seed, progress=_progress(n), keep_results=True
+    )
     table = comp.table()
-    print(f"{scn.name}: linked vs ordinary, {n} paired replications (common random numbers), "
-          f"seed {comp.seed}; difference = linked - ordinary, 95% CI")
+    print(
+        f"{scn.name}: linked vs ordinary, {n} paired replications (common random numbers), "
+        f"seed {comp.seed}; difference = linked - ordinary, 95% CI"
+    )
     for movement in ("uturn", "left", "all"):
         sub = table[table["movement"] == movement].copy()
         sub["measure"] = sub["measure"].map(MEASURE_LABELS)
         print(f"\n[{movement}]")
-        print(sub.drop(columns=["movement", "n"]).to_string(
-            index=False, float_format=lambda x: f"{x:.2f}", na_rep="-"))
+        print(
+            sub.drop(columns=["movement", "n"]).to_string(
+                index=False, float_format=lambda x: f"{x:.2f}", na_rep="-"
+            )
+        )
     los = comp.summaries.groupby(["scheme", "movement"])["delay_mean_s"].mean()
-    print("\nLOS (HCM signalized, mean delay): " + ", ".join(
-        f"{m} {_los(los[('ordinary', m)])}->{_los(los[('linked', m)])}" for m in ("uturn", "left")))
+    print(
+        "\nLOS (HCM signalized, mean delay): "
+        + ", ".join(
+            f"{m} {_los(los[('ordinary', m)])}->{_los(los[('linked', m)])}"
+            for m in ("uturn", "left")
+        )
+    )
     if comp.summaries["oversaturated"].any():
         print("OVERSATURATED in some replications: see 'unserved'.")
     if args.out:
@@ -128,8 +144,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             [r.vehicles.assign(scheme=r.scheme, replication=0) for r in pairs[0]],
             ignore_index=True,
         )
-        d = _write_out(args.out, scn, {"comparison": table, "summaries": comp.summaries,
-                                       "vehicles": vehicles})
+        d = _write_out(
+            args.out, scn, {"comparison": table, "summaries": comp.summaries, "vehicles": vehicles}
+        )
         print(f"\nwrote {d}/comparison.csv, summaries.csv, vehicles.csv, scenario.yaml")
     if args.plots:
         from .plots import write_compare_plots
@@ -151,7 +168,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(scenario_schema())
+    if args.markdown:
+        from .reference import scenario_reference
+
+        sys.stdout.write(scenario_reference())
+    else:
+        sys.stdout.write(scenario_schema())
     return 0
 
 
@@ -180,6 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("scenario")
     k.set_defaults(func=_cmd_check)
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.add_argument("--markdown", action="store_true", help="the README's reference tables instead")
     s.set_defaults(func=_cmd_schema)
     return p
 

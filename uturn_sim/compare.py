@@ -17,8 +17,16 @@ __all__ = ["MEASURES", "Comparison", "compare", "paired_ci"]
 
 SCHEMES = ("ordinary", "linked")
 MEASURES = (
-    "throughput_veh_h", "delay_mean_s", "delay_p95_s", "queue_mean_veh", "queue_p95_veh",
-    "queue_max_veh", "queue_p95_m", "spillback_share", "unserved", "veh_per_gap",
+    "throughput_veh_h",
+    "delay_mean_s",
+    "delay_p95_s",
+    "queue_mean_veh",
+    "queue_p95_veh",
+    "queue_max_veh",
+    "queue_p95_m",
+    "spillback_share",
+    "unserved",
+    "veh_per_gap",
 )
 
 
@@ -66,9 +74,16 @@ class Comparison:
                 b = li[m].astype(float).reindex(a.index)
                 mean, lo, hi = paired_ci((b - a).to_numpy(), confidence)
                 rows.append(
-                    {"movement": movement, "measure": m, "ordinary": a.mean(), "linked": b.mean(),
-                     "difference": mean, "ci_low": lo, "ci_high": hi,
-                     "n": int(np.isfinite((b - a).to_numpy()).sum())}
+                    {
+                        "movement": movement,
+                        "measure": m,
+                        "ordinary": a.mean(),
+                        "linked": b.mean(),
+                        "difference": mean,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "n": int(np.isfinite((b - a).to_numpy()).sum()),
+                    }
                 )
         return pd.DataFrame(rows)
 

@@ -50,7 +50,9 @@ class GapFinder:
             i += _CHUNK
         return self.n
 
-    def next_start(self, ready: float, tc: float, settled: float = -np.inf, strict: bool = False) -> float:
+    def next_start(
+        self, ready: float, tc: float, settled: float = -np.inf, strict: bool = False
+    ) -> float:
         """Earliest start time >= ``ready`` (s) with a clear window of ``tc`` s.
 
         Parameters

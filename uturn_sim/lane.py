@@ -177,7 +177,9 @@ class LaneState:
         r = self.rules
         best, how = np.inf, 0
         if r.uturn_when != "any_safe_gap":
-            best = self.table.uturn_green.next_start_scalar(max(now, last + r.uturn_green_headway_s))
+            best = self.table.uturn_green.next_start_scalar(
+                max(now, last + r.uturn_green_headway_s)
+            )
             how = GREEN
         if r.uturn_when != "left_green":
             ready = max(now, last + r.uturn_gap_headway_s)

@@ -160,7 +160,13 @@ def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel])
 
 
 def validate_mapping(data: Mapping[str, Any], lines: Lines | None = None) -> Scenario:
-    """Validate a mapping into a :class:`Scenario`; raise :class:`ScenarioError` listing all problems."""
+    """Validate a mapping into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its field path (and line, given ``lines``).
+    """
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as exc:
@@ -192,7 +198,9 @@ def _read_text(source: str | Path) -> str:
     """The YAML text of ``source``: a path, or (a str with a newline or colon) YAML itself."""
     if isinstance(source, str):
         is_path = "\n" not in source and (
-            source.lower().endswith((".yaml", ".yml")) or ":" not in source or Path(source).is_file()
+            source.lower().endswith((".yaml", ".yml"))
+            or ":" not in source
+            or Path(source).is_file()
         )
         if not is_path or source == "":
             return source

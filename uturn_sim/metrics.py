@@ -23,11 +23,26 @@ LOS_SIGNALIZED = (10.0, 20.0, 35.0, 55.0, 80.0)
 LOS_UNSIGNALIZED = (10.0, 15.0, 25.0, 35.0, 50.0)
 
 SUMMARY_COLUMNS = (
-    "movement", "demand_veh_h", "arrived", "departed", "throughput_veh_h", "unserved",
-    "delay_mean_s", "delay_median_s", "delay_p95_s", "los",
-    "queue_mean_veh", "queue_p95_veh", "queue_max_veh",
-    "queue_mean_m", "queue_p95_m", "queue_max_m",
-    "spillback_share", "spilled_vehicles", "veh_per_gap", "oversaturated",
+    "movement",
+    "demand_veh_h",
+    "arrived",
+    "departed",
+    "throughput_veh_h",
+    "unserved",
+    "delay_mean_s",
+    "delay_median_s",
+    "delay_p95_s",
+    "los",
+    "queue_mean_veh",
+    "queue_p95_veh",
+    "queue_max_veh",
+    "queue_mean_m",
+    "queue_p95_m",
+    "queue_max_m",
+    "spillback_share",
+    "spilled_vehicles",
+    "veh_per_gap",
+    "oversaturated",
 )
 
 
@@ -55,6 +70,8 @@ def queue_steps(
     order = np.argsort(t, kind="stable")
     t, dw = t[order], dw[order]
     level = np.cumsum(dw)
+    if len(t) == 0:
+        return np.array([-np.inf]), np.array([0.0])
     # keep the last level at each distinct time
     last = np.append(t[1:] != t[:-1], True)
     level = np.round(level[last], 9)
@@ -112,7 +129,11 @@ def summarize(
     spill_share = _share_above(lane_t, lane_m, storage_m, t0, t1)
     rows = []
     for name in ("uturn", "left", "all"):
-        sel = np.ones(len(vehicles), bool) if name == "all" else (vehicles["movement"] == name).to_numpy()
+        sel = (
+            np.ones(len(vehicles), bool)
+            if name == "all"
+            else (vehicles["movement"] == name).to_numpy()
+        )
         in_win = sel & (a >= t0) & (a < t1)
         done = in_win & ~np.isnan(d)
         delay = (d - a)[done]

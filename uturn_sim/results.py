@@ -69,8 +69,12 @@ class Result:
         _, m = queue_steps(v["arrival_s"], v["departure_s"], v["length_m"])
         slots = self.scenario.geometry.slots if self.scheme == "linked" else 0
         return pd.DataFrame(
-            {"t_s": t[1:], "queue_veh": n[1:], "queue_m": m[1:],
-             "slots_occupied": np.minimum(n[1:], slots)}
+            {
+                "t_s": t[1:],
+                "queue_veh": n[1:],
+                "queue_m": m[1:],
+                "slots_occupied": np.minimum(n[1:], slots),
+            }
         )
 
     def summary(self) -> pd.DataFrame:

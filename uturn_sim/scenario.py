@@ -75,7 +75,9 @@ class Geometry(_Model):
 
     storage_m: float = Field(60.0, gt=0, le=2000, description="Left-turn lane storage, m.")
     jam_spacing_m: float = Field(7.5, gt=2, le=30, description="Queue spacing per car, m.")
-    slots: int = Field(4, ge=1, le=30, description="Linked U-turn slots, numbered from 1 at the stop line.")
+    slots: int = Field(
+        4, ge=1, le=30, description="Linked U-turn slots, numbered from 1 at the stop line."
+    )
     slot_length_m: float = Field(7.5, gt=2, le=30, description="Length of one U-turn slot, m.")
 
     @model_validator(mode="after")
@@ -92,7 +94,7 @@ class Geometry(_Model):
 class Phase(_Model):
     """One signal phase: green, then amber, then all-red."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, description="Phase name (unique).")
     green_s: float = Field(gt=0, le=600, description="Green, s.")
     amber_s: float = Field(3.0, ge=0, le=10, description="Amber (yellow), s.")
     all_red_s: float = Field(2.0, ge=0, le=30, description="All-red clearance, s.")
@@ -108,7 +110,9 @@ class Signal(_Model):
     end_gain_s: float = Field(
         2.0, ge=0, le=10, description="Effective green extending into the amber, s."
     )
-    phases: list[Phase] = Field(min_length=1)
+    phases: list[Phase] = Field(
+        min_length=1, description="Phases in order; green + amber + all-red must sum to cycle_s."
+    )
 
     @model_validator(mode="after")
     def _phases_fit(self) -> Self:
@@ -119,7 +123,9 @@ class Signal(_Model):
                 f"{self.cycle_s:g} s; they must be equal"
             )
         if self.offset_s >= self.cycle_s:
-            raise ValueError(f"offset_s ({self.offset_s:g} s) must be < cycle_s ({self.cycle_s:g} s)")
+            raise ValueError(
+                f"offset_s ({self.offset_s:g} s) must be < cycle_s ({self.cycle_s:g} s)"
+            )
         for i, p in enumerate(self.phases):
             if self.end_gain_s > p.amber_s + p.all_red_s:
                 raise ValueError(
@@ -154,7 +160,9 @@ class Headway(_Model):
     exponential (Cowan 1975).
     """
 
-    model: Literal["poisson", "shifted_exponential", "cowan_m3"] = "poisson"
+    model: Literal["poisson", "shifted_exponential", "cowan_m3"] = Field(
+        "poisson", description="Headway distribution."
+    )
     min_headway_s: float = Field(1.5, ge=0, le=10, description="Minimum headway, s.")
     bunched_share: float = Field(0.0, ge=0, lt=1, description="Cowan M3 bunched share (0..1).")
 
@@ -168,7 +176,7 @@ class Stream(_Model):
         1800.0, gt=0, le=2600, description="Saturation flow per lane at its green, veh/h/lane."
     )
     signalized: bool = Field(True, description="False: passes the conflict area ungated.")
-    headway: Headway = Field(default_factory=Headway)
+    headway: Headway = Field(default_factory=Headway, description="Headway model.")
 
     @model_validator(mode="after")
     def _flow_feasible(self) -> Self:
@@ -195,8 +203,12 @@ class Profile(_Model):
     """
 
     interval_s: float = Field(900.0, gt=0, le=86400, description="Length of one interval, s.")
-    factors: list[float] = Field(min_length=1, max_length=100_000)
-    applies_to: list[Movement] = Field(default_factory=lambda: ["uturn", "left"])
+    factors: list[float] = Field(
+        min_length=1, max_length=100_000, description="Rate factor per interval (x flow_veh_h)."
+    )
+    applies_to: list[Movement] = Field(
+        default_factory=lambda: ["uturn", "left"], description="Movements the profile scales."
+    )
 
     @model_validator(mode="after")
     def _factors_ok(self) -> Self:
@@ -209,12 +221,25 @@ class Profile(_Model):
 class Demand(_Model):
     """Hourly demands of the studied and conflicting movements, veh/h."""
 
-    uturn: Stream = Field(default_factory=lambda: Stream(flow_veh_h=220))
-    left: Stream = Field(default_factory=lambda: Stream(flow_veh_h=80))
-    opposing_through: Stream = Field(default_factory=lambda: Stream(flow_veh_h=900, lanes=2))
-    cross_right: Stream = Field(default_factory=lambda: Stream(flow_veh_h=200))
-    cross_left: Stream = Field(default_factory=lambda: Stream(flow_veh_h=150))
-    profile: Profile | None = None
+    uturn: Stream = Field(
+        default_factory=lambda: Stream(flow_veh_h=220), description="Studied approach U-turns."
+    )
+    left: Stream = Field(
+        default_factory=lambda: Stream(flow_veh_h=80), description="Studied approach left turns."
+    )
+    opposing_through: Stream = Field(
+        default_factory=lambda: Stream(flow_veh_h=900, lanes=2),
+        description="Opposing through movement (conflicting).",
+    )
+    cross_right: Stream = Field(
+        default_factory=lambda: Stream(flow_veh_h=200),
+        description="Cross street right turn into the U-turn's target leg (conflicting).",
+    )
+    cross_left: Stream = Field(
+        default_factory=lambda: Stream(flow_veh_h=150),
+        description="Cross street left turn into the U-turn's target leg (conflicting).",
+    )
+    profile: Profile | None = Field(None, description="Optional time-varying demand profile.")
 
     def stream(self, movement: str) -> Stream:
         """The :class:`Stream` of ``movement``."""
@@ -224,7 +249,9 @@ class Demand(_Model):
 class CriticalGap(_Model):
     """Distribution of drivers' critical gaps, s (each driver keeps one value)."""
 
-    distribution: Literal["constant", "normal", "lognormal", "uniform"] = "constant"
+    distribution: Literal["constant", "normal", "lognormal", "uniform"] = Field(
+        "constant", description="Distribution across drivers (truncated to min_s..max_s)."
+    )
     mean_s: float = Field(6.4, gt=0.5, le=20, description="Mean critical gap, s.")
     sd_s: float = Field(0.0, ge=0, le=10, description="Standard deviation, s.")
     min_s: float = Field(3.0, gt=0, description="Truncation: smallest critical gap, s.")
@@ -245,7 +272,9 @@ class CriticalGap(_Model):
 class Behaviour(_Model):
     """Driver behaviour and discharge parameters."""
 
-    critical_gap: CriticalGap = Field(default_factory=CriticalGap)
+    critical_gap: CriticalGap = Field(
+        default_factory=CriticalGap, description="U-turn critical gap (HCM 6.4 s wide median)."
+    )
     follow_up_headway_s: float = Field(
         2.5, gt=0, le=10, description="Follow-up headway of a queue entering one gap, s."
     )
@@ -295,9 +324,7 @@ class VehicleMix(_Model):
 class Ordinary(_Model):
     """Options of the ordinary shared FIFO lane."""
 
-    uturn_when: UTurnWhen = Field(
-        "left_green", description="When a U-turner at the head may go."
-    )
+    uturn_when: UTurnWhen = Field("left_green", description="When a U-turner at the head may go.")
 
 
 class Linked(_Model):
@@ -318,16 +345,16 @@ class Linked(_Model):
 class Scenario(_Model):
     """Everything one run needs."""
 
-    name: str = Field("unnamed", max_length=200)
-    description: str = Field("", max_length=10_000)
-    simulation: Simulation = Field(default_factory=Simulation)
-    geometry: Geometry = Field(default_factory=Geometry)
-    signal: Signal
-    demand: Demand = Field(default_factory=Demand)
-    behaviour: Behaviour = Field(default_factory=Behaviour)
-    vehicle_mix: VehicleMix = Field(default_factory=VehicleMix)
-    ordinary: Ordinary = Field(default_factory=Ordinary)
-    linked: Linked = Field(default_factory=Linked)
+    name: str = Field("unnamed", max_length=200, description="Scenario name.")
+    description: str = Field("", max_length=10_000, description="Free text.")
+    simulation: Simulation = Field(default_factory=Simulation, description="Run length, seed.")
+    geometry: Geometry = Field(default_factory=Geometry, description="Lane and slots.")
+    signal: Signal = Field(description="Fixed-time signal plan.")
+    demand: Demand = Field(default_factory=Demand, description="Demand per movement.")
+    behaviour: Behaviour = Field(default_factory=Behaviour, description="Driver behaviour.")
+    vehicle_mix: VehicleMix = Field(default_factory=VehicleMix, description="Heavy vehicles.")
+    ordinary: Ordinary = Field(default_factory=Ordinary, description="Ordinary scheme options.")
+    linked: Linked = Field(default_factory=Linked, description="Linked scheme options.")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:

@@ -75,7 +75,10 @@ def phase_intervals(signal: Signal) -> list[PhaseInterval]:
     for p in signal.phases:
         out.append(
             PhaseInterval(
-                p.name, t, t + p.green_s, t + p.green_s + p.amber_s,
+                p.name,
+                t,
+                t + p.green_s,
+                t + p.green_s + p.amber_s,
                 t + p.green_s + p.amber_s + p.all_red_s,
             )
         )

@@ -22,7 +22,9 @@ STREAM_NAMES: tuple[str, ...] = (
 )
 
 
-def replication_seed(seed: int | np.random.SeedSequence, replication: int = 0) -> np.random.SeedSequence:
+def replication_seed(
+    seed: int | np.random.SeedSequence, replication: int = 0
+) -> np.random.SeedSequence:
     """The SeedSequence of replication ``replication`` under root ``seed``.
 
     Equal to ``SeedSequence(seed).spawn(n)[replication]`` for any ``n``, so a single

@@ -109,7 +109,9 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
     parts_t, parts_m, parts_h = [], [], []
     for name, code in MOVEMENT_CODES.items():
         t = np.sort(np.concatenate(_stream_times(scn, name, streams[f"{name}.arrivals"])))
-        heavy = np.random.default_rng(streams[f"{name}.vehicle_type"]).random(len(t)) < mix.heavy_share
+        heavy = (
+            np.random.default_rng(streams[f"{name}.vehicle_type"]).random(len(t)) < mix.heavy_share
+        )
         parts_t.append(t)
         parts_m.append(np.full(len(t), code, dtype=np.int8))
         parts_h.append(heavy)
