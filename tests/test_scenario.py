@@ -124,7 +124,8 @@ YAML_CASES = {
     "alias bomb": (
         "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         + "".join(
-            f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+            f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n"
+            for p, n in zip("abcde", "bcdef", strict=True)
         ),
         r"alias bomb",
     ),

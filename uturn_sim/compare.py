@@ -13,7 +13,7 @@ from .results import Result, simulate
 from .scenario import Scenario
 from .traffic import build_arrivals
 
-__all__ = ["MEASURES", "Comparison", "compare", "paired_ci"]
+__all__ = ["MEASURES", "Comparison", "compare", "mean_ci"]
 
 SCHEMES = ("ordinary", "linked")
 MEASURES = (
@@ -30,8 +30,8 @@ MEASURES = (
 )
 
 
-def paired_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of paired differences and its Student-t confidence interval ``(mean, low, high)``."""
+def mean_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of a sample (e.g. paired differences) and its Student-t interval ``(mean, low, high)``."""
     x = np.asarray(diff, dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -72,7 +72,7 @@ class Comparison:
             for m in measures:
                 a = o[m].astype(float)
                 b = li[m].astype(float).reindex(a.index)
-                mean, lo, hi = paired_ci((b - a).to_numpy(), confidence)
+                mean, lo, hi = mean_ci((b - a).to_numpy(), confidence)
                 rows.append(
                     {
                         "movement": movement,

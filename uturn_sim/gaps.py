@@ -65,14 +65,14 @@ class GapFinder:
             When the driver came to rest where it starts from, s.
         strict
             If True, a driver may not use the gap (or lag) it settled into: only
-            gaps that open (a conflicting passage) at or after ``settled`` count.
+            gaps that open (a conflicting passage) after ``settled`` count.
         """
         p = self.p
         i = int(np.searchsorted(p, ready, side="left"))
         lag = (p[i] if i < self.n else np.inf) - ready
         if lag >= tc:
             opened = p[i - 1] if i > 0 else -np.inf
-            if not strict or settled <= opened:
+            if not strict or settled < opened:
                 return ready
         j = self.first_gap_from(i, tc)
         return float(p[j]) if j < self.n else np.inf

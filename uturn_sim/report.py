@@ -1,0 +1,175 @@
+"""The validation report: runs the experiments of :mod:`uturn_sim.validation`, writes
+``validation.md`` with tables and figures made by :mod:`uturn_sim.plots`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots, validation
+from .scenario import Scenario
+
+__all__ = ["FULL", "QUICK", "write_validation_report"]
+
+QUICK = {"replications": 20, "duration_s": 3600.0, "webster_duration_s": 7200.0}
+FULL = {"replications": 60, "duration_s": 7200.0, "webster_duration_s": 14400.0}
+FLOWS = (100, 300, 600, 900, 1200, 1500)
+
+
+def _md(frame: pd.DataFrame, cols: list[str]) -> str:
+    f = frame[cols].copy()
+    for c in f.columns:
+        if f[c].dtype.kind == "f":
+            f[c] = f[c].map(lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}")
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+    return head + "\n".join("| " + " | ".join(str(x) for x in row) + " |" for row in f.values)
+
+
+def write_validation_report(out: Path, *, full: bool = False, default: Scenario) -> Path:
+    """Run every validation case and write ``out/validation.md`` plus PNGs; return the path."""
+    cfg = FULL if full else QUICK
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    n, dur = cfg["replications"], cfg["duration_s"]
+    harders = validation.run_capacity("harders", FLOWS, replications=n, duration_s=dur)
+    cowan = validation.run_capacity("cowan", FLOWS[:-1], replications=n, duration_s=dur)
+    strict = validation.run_capacity(
+        "linked_strict", (300, 900, 1500), replications=n, duration_s=dur, slots=range(1, 7)
+    )
+    real = validation.run_capacity(
+        "linked_real", (300, 900, 1500), replications=n, duration_s=dur, slots=(1, 2, 4, 6)
+    )
+    web = validation.run_webster(
+        (0.3, 0.5, 0.7, 0.8, 0.9), replications=n, duration_s=cfg["webster_duration_s"]
+    )
+    stationary = default.model_copy(
+        update={
+            "simulation": default.simulation.model_copy(update={"duration_s": 4 * 3600.0}),
+            "demand": default.demand.model_copy(update={"profile": None}),
+        }
+    )
+    little = validation.littles_law(stationary, replications=10)
+    crn = {
+        m: validation.crn_variance(default, 20, m)
+        for m in ("throughput_veh_h", "delay_mean_s", "queue_mean_veh")
+    }
+    elapsed = time.perf_counter() - start
+
+    figs = {
+        "capacity_ordinary.png": plots.capacity_curves(pd.concat([harders, cowan])),
+        "capacity_linked.png": plots.capacity_curves(
+            pd.concat([strict[strict["slots"].isin([1, 2, 4, 6])], real])
+        ),
+        "webster.png": plots.webster_curve(web),
+    }
+    for name, fig in figs.items():
+        fig.savefig(out / name, dpi=110)
+        plots.plt.close(fig)
+
+    cap_cols = ["x", "slots", "sim", "ci_low", "ci_high", "theory", "rel_error"]
+    cmd = "python -m uturn_sim.validation --out docs" + (" --full" if full else "")
+    text = (
+        f"""# Validation against traffic-flow theory
+
+Regenerate: `{cmd}` (this run:
+{"full" if full else "quick"} mode, {n} replications of {dur / 3600:g} h per point, {elapsed:.0f} s).
+Capacities in veh/h; `sim` is the mean over replications with its 95% Student-t interval
+`ci_low`..`ci_high`; `rel_error` = (sim − theory) / theory. Critical gap 6.4 s, follow-up
+headway 2.5 s, linked start lag 1.5 s. The tests in `tests/validation/` assert the same
+cases with fixed seeds (theory inside the replication interval, or within the stated
+model tolerance).
+
+## 1. Permitted U-turn capacity vs Harders / HCM
+
+Ordinary lane, U-turns in any acceptable gap, saturated U-turn queue, one unsignalized
+Poisson conflicting stream. Model rule: a driver ready at `r` starts at the earliest `s ≥ r`
+with no conflicting passage in `[s, s + t_c)`; queued drivers follow `t_f` apart. This is
+exactly Harders' counting of `floor((g − t_c)/t_f) + 1` entries per gap.
+
+{_md(harders, cap_cols)}
+
+Largest |relative error|: {harders["rel_error"].abs().max():.3%}.
+
+## 2. Bunched conflicting flow (Cowan M3) vs Troutbeck's formula
+
+Same, with Cowan M3 headways: minimum headway Δ = 2 s, 40% bunched. Theory (Troutbeck
+1986): `c = α q exp(−λ(t_c − Δ)) / (1 − exp(−λ t_f))`, `α = 0.6`, `λ = α q / (1 − Δ q)`.
+
+{_md(cowan, cap_cols)}
+
+Largest |relative error|: {cowan["rel_error"].abs().max():.3%}.
+
+![capacity, ordinary](capacity_ordinary.png)
+
+## 3. Linked slots vs `c_k`
+
+**Strict** (the closed form's assumptions: instant move-up, only vehicles already settled
+in a slot when a gap opens use it), k = 1…6:
+
+{_md(strict, cap_cols)}
+
+Largest |relative error|: {strict["rel_error"].abs().max():.3%}.
+
+**Real rules** (move-up at 3 m/s over 7.5 m per place; a follower that reaches a slot
+inside a long gap may use it if its own window is still clear):
+
+{_md(real, cap_cols)}
+
+The real-rule capacity lies above `c_k`, most for few slots and light conflicting flow:
+`c_k` caps a gap at `k` vehicles, while in the model a long gap keeps serving followers
+that drive up (2.5 s per place) — for k = 1 the lane behaves like Harders with `t_f` =
+move-up time + start lag. This is a difference in assumptions, not a model error; the
+strict case above shows the mechanics reproduce `c_k` when its assumptions are imposed.
+
+![capacity, linked](capacity_linked.png)
+
+## 4. Signalized delay vs Webster and HCM d1
+
+Left-turners alone, Poisson, protected phase, C = 60 s, effective green 24 s, saturation
+flow 1,800 veh/h (12 departures per green exactly), {cfg["webster_duration_s"] / 3600:g} h
+per replication.
+
+{_md(web, ["x", "sim", "ci_low", "ci_high", "theory", "hcm_d1", "rel_error"])}
+
+Largest |relative error| against Webster: {web["rel_error"].abs().max():.3%}. Webster's
+third term is an empirical correction that he put at 5–15% of the first two; the simulated
+delay lies between HCM's uniform delay `d1` (no randomness) and Webster, within that band.
+At low x the model is below Webster by about 6%: there the random-delay term
+`x²/(2q(1−x))` of Webster overstates what a queue that clears every cycle experiences.
+
+![Webster](webster.png)
+
+## 5. Little's law
+
+Default intersection without the peak profile, 4 h measured, 10 replications: ratio of
+λW (arrival rate × mean time in the lane of vehicles arriving in the period) to L
+(time-weighted mean number in the lane); 1 expected up to edge effects.
+
+{_md(little, ["scheme", "sim", "ci_low", "ci_high", "theory", "rel_error"])}
+
+## 6. Common random numbers pay
+
+Default scenario, 20 replications: variance of the linked − ordinary difference with both
+schemes on the same arrivals (CRN) and with the linked scheme on independent seeds.
+
+| measure (U-turn) | var CRN | var independent | ratio |
+|---|---|---|---|
+"""
+        + "\n".join(
+            f"| {m} | {v['var_crn']:.3g} | {v['var_independent']:.3g} | "
+            f"{v['var_crn'] / v['var_independent']:.2f} |"
+            for m, v in crn.items()
+        )
+        + """
+
+CRN halves the variance of the throughput difference. For the delay and queue of the
+default peak it gains little: the linked scheme's delay is small and nearly independent
+of the arrival pattern, so the paired difference's variance is the ordinary scheme's own.
+"""
+    )
+    path = out / "validation.md"
+    path.write_text(text, encoding="utf-8")
+    return path
