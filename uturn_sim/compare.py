@@ -31,7 +31,7 @@ MEASURES = (
 
 
 def mean_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of a sample (e.g. paired differences) and its Student-t interval ``(mean, low, high)``."""
+    """Mean of a sample (e.g. paired differences) and its Student-t interval (mean, lo, hi)."""
     x = np.asarray(diff, dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:

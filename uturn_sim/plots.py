@@ -173,8 +173,9 @@ def delay_distributions(results: Sequence[Result]) -> Figure:
 def capacity_curves(
     frame: pd.DataFrame, tc: float = 6.4, tf: float = 2.5, lag: float = 1.5
 ) -> Figure:
-    """U-turn capacity (veh/h) against conflicting flow: simulated points with 95% CIs over
-    the closed forms (Harders for the ordinary lane, ``c_k`` for linked slots).
+    """U-turn capacity (veh/h) vs conflicting flow: simulated points over the closed forms.
+
+    Points carry 95% CIs; curves are Harders (ordinary lane) and ``c_k`` (linked slots).
 
     ``frame`` is :func:`uturn_sim.validation.run_capacity` output (columns ``case, x,
     sim, ci_low, ci_high, slots``).

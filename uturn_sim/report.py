@@ -1,5 +1,7 @@
-"""The validation report: runs the experiments of :mod:`uturn_sim.validation`, writes
-``validation.md`` with tables and figures made by :mod:`uturn_sim.plots`.
+"""The validation report: tables and figures of every validation case.
+
+Runs the experiments of :mod:`uturn_sim.validation` and writes ``validation.md``
+with figures made by :mod:`uturn_sim.plots`.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ def write_validation_report(out: Path, *, full: bool = False, default: Scenario)
     text = (
         f"""# Validation against traffic-flow theory
 
-Regenerate: `{cmd}` (this run:
-{"full" if full else "quick"} mode, {n} replications of {dur / 3600:g} h per point, {elapsed:.0f} s).
+Regenerate: `{cmd}`
+(this run: {"full" if full else "quick"} mode, {n} replications of {dur / 3600:g} h per point,
+{elapsed:.0f} s).
 Capacities in veh/h; `sim` is the mean over replications with its 95% Student-t interval
 `ci_low`..`ci_high`; `rel_error` = (sim − theory) / theory. Critical gap 6.4 s, follow-up
 headway 2.5 s, linked start lag 1.5 s. The tests in `tests/validation/` assert the same

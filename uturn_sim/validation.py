@@ -237,7 +237,7 @@ def littles_law(scn: Scenario, replications: int = 5) -> pd.DataFrame:
 
 
 def crn_variance(scn: Scenario, replications: int = 20, measure: str = "delay_mean_s") -> dict:
-    """Variance of the linked − ordinary U-turn difference with and without common random numbers."""
+    """Variance of the linked − ordinary U-turn difference with and without CRN."""
     comp = compare(scn, replications=replications, seed=scn.simulation.seed)
     s = comp.summaries[comp.summaries["movement"] == "uturn"]
     o = s[s["scheme"] == "ordinary"].set_index("replication")[measure]
