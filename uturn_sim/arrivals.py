@@ -127,6 +127,9 @@ def arrival_times(
         more = np.cumsum(unit_headways(rng, n, model, min_unit, bunched_share)) + u[-1]
         u = np.concatenate((u, more))
     u = u[: np.searchsorted(u, total)]
+    if len(knots_t) == 2:  # constant rate: the inverse is a scaling
+        u *= knots_t[1] / knots_lam[1]
+        return u
     return np.interp(u, knots_lam, knots_t)
 
 

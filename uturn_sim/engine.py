@@ -80,10 +80,11 @@ def _slot_server(env: simpy.Environment, st: LaneState, head: _Wake, slots: _Wak
             yield slots.arm()
             continue
         if t > env.now:
-            woken = slots.arm()
-            yield env.timeout(t - env.now) | woken
-            if woken.triggered:
-                continue  # the lane changed: decide again
+            # The plan stands: arrivals join behind the candidate, a left-turner leaving
+            # ahead neither changes which U-turner is front-most nor its readiness, and
+            # only this process starts U-turns.
+            yield env.timeout(t - env.now)
+            pos = st.lane.index(st.planned)  # left-turners ahead may have gone meanwhile
         st.depart(pos, env.now, how)
         if pos == 0:
             head.fire()

@@ -10,6 +10,7 @@ slot ahead does not block it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +94,8 @@ class LaneState:
         self.rules = rules
         self.linked = rules.scheme == "linked"
         self.gaps = GapFinder(table.conflict_t)
-        self.lane: list[Vehicle] = []
+        self.lane: deque[Vehicle] = deque()  # front (stop line) first
+        self.planned: Vehicle | None = None  # the slot vehicle the slot server waits for
         self.lane_m = 0.0
         self.last_head_dep = -np.inf
         self.last_uturn_start = -np.inf
@@ -127,7 +129,11 @@ class LaneState:
     def depart(self, pos: int, now: float, how: int) -> None:
         """The vehicle at ``pos`` leaves at ``now`` (s); followers move up."""
         lane, r = self.lane, self.rules
-        v = lane.pop(pos)
+        if pos == 0:
+            v = lane.popleft()
+        else:
+            v = lane[pos]
+            del lane[pos]
         self.lane_m -= v.length
         i = v.i
         self.departure[i] = now
@@ -170,7 +176,7 @@ class LaneState:
 
     def plan_slot(self, pos: int, now: float) -> tuple[float, int]:
         """Start time (s) and service kind of the linked slot vehicle at ``pos``."""
-        v = self.lane[pos]
+        v = self.planned = self.lane[pos]
         return self._plan_uturn(v, max(now, v.settle), self.last_uturn_start, v.settle)
 
     def _plan_uturn(self, v: Vehicle, now: float, last: float, settled: float) -> tuple[float, int]:
