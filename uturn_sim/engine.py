@@ -20,21 +20,23 @@ __all__ = ["run_lane"]
 
 
 class _Wake:
-    """A re-armable wake-up signal between processes."""
+    """A re-armable wake-up signal; firing it costs an event only if a process waits."""
 
-    __slots__ = ("env", "event")
+    __slots__ = ("env", "event", "waiting")
 
     def __init__(self, env: simpy.Environment):
         self.env = env
         self.event = env.event()
+        self.waiting = False
 
     def arm(self) -> simpy.Event:
-        if self.event.triggered:
-            self.event = self.env.event()
+        self.event = self.env.event()
+        self.waiting = True
         return self.event
 
     def fire(self) -> None:
-        if not self.event.triggered:
+        if self.waiting:
+            self.waiting = False
             self.event.succeed()
 
 
