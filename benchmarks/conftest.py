@@ -12,12 +12,24 @@ import pytest
 
 # (slow benchmark, reference benchmark, largest allowed median ratio, why)
 RATIO_GATES = [
-    ("test_arrivals_poisson", "test_raw_numpy_floor", 2.0,
-     "arrival core at least half the raw NumPy rate"),
-    ("test_arrivals_time_varying", "test_raw_numpy_floor", 2.0,
-     "time-varying arrival core at least half the raw NumPy rate"),
-    ("test_replication_linked", "test_replication_ordinary", 3.0,
-     "linked engine within 3x the ordinary engine per vehicle"),
+    (
+        "test_arrivals_poisson",
+        "test_raw_numpy_floor",
+        2.0,
+        "arrival core at least half the raw NumPy rate",
+    ),
+    (
+        "test_arrivals_time_varying",
+        "test_raw_numpy_floor",
+        2.0,
+        "time-varying arrival core at least half the raw NumPy rate",
+    ),
+    (
+        "test_replication_linked",
+        "test_replication_ordinary",
+        3.0,
+        "linked engine within 3x the ordinary engine per vehicle",
+    ),
 ]
 
 
@@ -36,8 +48,10 @@ def pytest_sessionfinish(session, exitstatus):
         if slow in med and ref in med:
             ratio = med[slow] / med[ref]
             ok = ratio <= limit
-            lines.append(f"  {slow} / {ref} = {ratio:.2f} (limit {limit:g}: {why}) "
-                         f"{'ok' if ok else 'REGRESSED'}")
+            lines.append(
+                f"  {slow} / {ref} = {ratio:.2f} (limit {limit:g}: {why}) "
+                f"{'ok' if ok else 'REGRESSED'}"
+            )
             if not ok:
                 failures.append(slow)
     if lines:

@@ -34,19 +34,26 @@ def main() -> None:
         scn = flat.model_copy(update={"simulation": sim})
         table = us.build_arrivals(scn)
         o, li = timed(scn, "ordinary", table), timed(scn, "linked", table)
-        print(f"| {mult}x duration ({mult} h) | {len(table)} | {o:.4f} | {len(table) / o:,.0f} | "
-              f"{li:.4f} | {len(table) / li:,.0f} |")
+        print(
+            f"| {mult}x duration ({mult} h) | {len(table)} | {o:.4f} | {len(table) / o:,.0f} | "
+            f"{li:.4f} | {len(table) / li:,.0f} |"
+        )
     for mult in (1, 2, 4):
         d = flat.demand
-        demand = d.model_copy(update={
-            "uturn": d.uturn.model_copy(update={"flow_veh_h": d.uturn.flow_veh_h * mult}),
-            "left": d.left.model_copy(update={"flow_veh_h": d.left.flow_veh_h * mult})})
+        demand = d.model_copy(
+            update={
+                "uturn": d.uturn.model_copy(update={"flow_veh_h": d.uturn.flow_veh_h * mult}),
+                "left": d.left.model_copy(update={"flow_veh_h": d.left.flow_veh_h * mult}),
+            }
+        )
         sim = flat.simulation.model_copy(update={"duration_s": 36000.0})
         scn = flat.model_copy(update={"demand": demand, "simulation": sim})
         table = us.build_arrivals(scn)
         o, li = timed(scn, "ordinary", table), timed(scn, "linked", table)
-        print(f"| {mult}x demand (10 h) | {len(table)} | {o:.4f} | {len(table) / o:,.0f} | "
-              f"{li:.4f} | {len(table) / li:,.0f} |")
+        print(
+            f"| {mult}x demand (10 h) | {len(table)} | {o:.4f} | {len(table) / o:,.0f} | "
+            f"{li:.4f} | {len(table) / li:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ def test_arrivals_poisson(benchmark, model, dmin, theta):
 @pytest.mark.benchmark(group="arrivals")
 def test_arrivals_shifted_exponential(benchmark):
     rng = np.random.default_rng(1)
-    t = benchmark(lambda: arrival_times(rng, FLOW, float(N), model="shifted_exponential",
-                                        min_headway_s=0.3))
+    t = benchmark(
+        lambda: arrival_times(rng, FLOW, float(N), model="shifted_exponential", min_headway_s=0.3)
+    )
     assert np.diff(t).min() >= 0.3 - 1e-9 and abs(len(t) - N) < 6 * np.sqrt(N)
     _rate(benchmark, len(t))
 
@@ -52,8 +53,11 @@ def test_arrivals_shifted_exponential(benchmark):
 @pytest.mark.benchmark(group="arrivals")
 def test_arrivals_cowan_m3(benchmark):
     rng = np.random.default_rng(1)
-    t = benchmark(lambda: arrival_times(rng, FLOW, float(N), model="cowan_m3", min_headway_s=0.3,
-                                        bunched_share=0.3))
+    t = benchmark(
+        lambda: arrival_times(
+            rng, FLOW, float(N), model="cowan_m3", min_headway_s=0.3, bunched_share=0.3
+        )
+    )
     h = np.diff(t)
     assert h.min() >= 0.3 - 1e-9 and abs(np.mean(h <= 0.3 + 1e-9) - 0.3) < 0.01
     _rate(benchmark, len(t))
@@ -123,8 +127,9 @@ def test_replication_both_end_to_end(benchmark):
 @pytest.mark.benchmark(group="compare")
 def test_compare_20_replications(benchmark):
     scn = us.default_scenario()
-    comp = benchmark.pedantic(lambda: us.compare(scn, replications=20, seed=1), rounds=3,
-                              iterations=1)
+    comp = benchmark.pedantic(
+        lambda: us.compare(scn, replications=20, seed=1), rounds=3, iterations=1
+    )
     t = comp.table().set_index(["movement", "measure"])
     assert t.loc[("uturn", "delay_mean_s"), "ci_high"] < 0
     n = comp.summaries.query("movement == 'all'")["arrived"].sum()

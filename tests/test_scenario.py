@@ -160,7 +160,7 @@ MAPPING_CASES = {
             "cycle_s": 60,
             "phases": [{"name": "a", "green_s": 55, "serves": ["uturn", "opposing_through"]}],
         },
-        r"demand\.left has flow but no phase in signal\.phases serves it",
+        r"demand\.left: flow_veh_h > 0 but no phase in signal\.phases serves it",
     ),
     "slots beyond storage": (
         ("geometry",),
@@ -170,7 +170,8 @@ MAPPING_CASES = {
     "conflicting above capacity": (
         ("demand", "opposing_through", "flow_veh_h"),
         1000,
-        r"demand\.opposing_through\.flow_veh_h .* is not below its signal capacity",
+        r"demand\.opposing_through\.flow_veh_h: 1000 veh/h \(at its peak\) is not below its "
+        r"signal capacity",
     ),
     "headway infeasible": (
         ("demand", "uturn"),

@@ -117,7 +117,7 @@ def arrival_times(
         flow_veh_h / 3600.0, horizon_s, factors, interval_s, start_s
     )
     total = knots_lam[-1]
-    if total <= 0:
+    if total <= 1e-9:  # fewer than 1e-9 expected vehicles: none
         return np.empty(0)
     peak = flow_veh_h / 3600.0 * (max(factors) if factors is not None else 1.0)
     min_unit = min_headway_s * peak

@@ -155,8 +155,26 @@ def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel])
             msg = err["msg"].removeprefix("Value error, ")
             if "input" in err and err["type"] not in ("value_error", "assertion_error"):
                 msg += f" (got {err['input']!r})"
+            if not loc and err["type"] == "value_error":
+                msgs.extend(_cross_field(msg, lines))
+                continue
         msgs.append(f"{path}{at}: {msg}")
     return msgs
+
+
+def _cross_field(msg: str, lines: Lines | None) -> list[str]:
+    """Split a cross-field message ("a.b.c says ...; d.e says ...") into located problems."""
+    out = []
+    for part in msg.split("; "):
+        head, _, rest = part.partition(" ")
+        loc = tuple(head.split("."))
+        if rest and all(p.isidentifier() for p in loc):
+            line = _line_of(loc, lines)
+            at = f" (line {line})" if line else ""
+            out.append(f"{head}{at}: {rest}")
+        else:
+            out.append(f"(scenario): {part}")
+    return out
 
 
 def validate_mapping(data: Mapping[str, Any], lines: Lines | None = None) -> Scenario:

@@ -367,7 +367,9 @@ class Scenario(_Model):
                 rules = {self.ordinary.uturn_when, self.linked.uturn_when}
                 needs_phase = rules != {"any_safe_gap"}
             if needs_phase and s.flow_veh_h > 0 and m not in served:
-                problems.append(f"demand.{m} has flow but no phase in signal.phases serves it")
+                problems.append(
+                    f"demand.{m} flow_veh_h > 0 but no phase in signal.phases serves it"
+                )
         for m in CONFLICTING:
             s = self.demand.stream(m)
             if not s.signalized or s.flow_veh_h == 0:
@@ -377,13 +379,13 @@ class Scenario(_Model):
             peak = max(self.demand.profile.factors) if self._profiled(m) else 1.0
             if s.flow_veh_h * peak >= cap:
                 problems.append(
-                    f"demand.{m}.flow_veh_h ({s.flow_veh_h * peak:g} veh/h at its peak) is not "
-                    f"below its signal capacity ({cap:.0f} veh/h = lanes x saturation x g/C); "
+                    f"demand.{m}.flow_veh_h {s.flow_veh_h * peak:g} veh/h (at its peak) is not "
+                    f"below its signal capacity {cap:.0f} veh/h (lanes x saturation x g/C); "
                     "a conflicting stream must be able to clear"
                 )
         if self.vehicle_mix.heavy_uturn_slots > self.geometry.slots:
             problems.append(
-                f"vehicle_mix.heavy_uturn_slots ({self.vehicle_mix.heavy_uturn_slots}) "
+                f"vehicle_mix.heavy_uturn_slots {self.vehicle_mix.heavy_uturn_slots} "
                 f"exceeds geometry.slots ({self.geometry.slots})"
             )
         if problems:
