@@ -241,3 +241,17 @@ def test_readme_reference_block_is_generated_from_the_models():
     from uturn_sim.reference import scenario_reference
 
     assert scenario_reference() in (ROOT / "README.md").read_text()
+
+
+def test_public_api_matches_readme():
+    """__all__ is the documented API (as SimPy checks its __all__ against its docs)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("Public API (`uturn_sim.__all__`)") :].split("\n\n")[0]
+    documented = set(re.findall(r"`(\w+)`", block)) - {"uturn_sim", "__all__"}
+    documented -= {"plots", "theory"}
+    assert documented == set(us.__all__)
+    for name in us.__all__:
+        assert getattr(us, name) is not None
+    assert (ROOT / "uturn_sim" / "py.typed").exists()

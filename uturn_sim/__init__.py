@@ -9,6 +9,7 @@ from .errors import ScenarioError
 from .loading import default_scenario, load_scenario, scenario_schema
 from .results import Result, simulate
 from .scenario import Scenario
+from .sweep import SweepSpec, load_sweep, sweep
 from .traffic import ArrivalTable, build_arrivals
 
 __all__ = [
@@ -17,11 +18,14 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "SweepSpec",
     "build_arrivals",
     "compare",
     "default_scenario",
     "load_scenario",
+    "load_sweep",
     "scenario_schema",
     "simulate",
+    "sweep",
 ]
 __version__ = "0.1.0"

@@ -55,12 +55,13 @@ def _scenario(path: str | None) -> Scenario:
     return default_scenario() if path is None else load_scenario(Path(path))
 
 
-def _progress(total: int):
+def _progress(total: int | None, unit: str = "rep", desc: str = "replications"):
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, unit="rep", desc="replications", disable=None, file=sys.stderr)
+    bar = tqdm(total=total, unit=unit, desc=desc, disable=None, file=sys.stderr)
 
     def update(done: int, n: int) -> None:
+        bar.total = n
         bar.update(done - bar.n)
         if done >= n:
             bar.close()
@@ -161,6 +162,37 @@ def _los(delay: float) -> str:
     return level_of_service(delay)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import aggregate, load_sweep, sweep
+
+    spec, _, _ = load_sweep(Path(args.sweep))  # validate every cell before starting workers
+    if args.workers is not None and args.workers < 1:
+        raise _UsageError(f"--workers must be >= 1, got {args.workers}")
+    rows = sweep(
+        Path(args.sweep),
+        backend=args.backend,
+        workers=args.workers,
+        address=args.scheduler,
+        out=args.out,
+        progress=_progress(None, unit="task", desc="cell x replication"),
+    )
+    agg = aggregate(rows)
+    uturn = agg[agg["movement"] == "uturn"]
+    params = list(spec.parameters)
+    table = uturn.pivot_table(index=params, columns="scheme", values="delay_mean_s", sort=False)
+    print(
+        f"{len(rows)} rows ({len(spec.cells())} cells x {len(spec.schemes)} schemes x "
+        f"{spec.replications} replications x 3 movements)"
+    )
+    print("mean U-turn control delay, s/veh (mean over replications):")
+    print(table.to_string(float_format=lambda x: f"{x:.1f}"))
+    if args.out:
+        agg_path = Path(args.out).with_suffix(".aggregate.csv")
+        agg.to_csv(agg_path, index=False)
+        print(f"wrote {args.out} (tidy rows) and {agg_path} (means with 95% CIs)")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     scn = load_scenario(Path(args.scenario))
     print(f"{args.scenario}: valid scenario {scn.name!r}")
@@ -198,6 +230,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
     c.add_argument("--plots", help="directory for PNG figures")
     c.set_defaults(func=_cmd_compare)
+    w = sub.add_parser("sweep", help="a grid of scenarios x replications (sweep YAML)")
+    w.add_argument("sweep", help="sweep YAML (see scenarios/sweep_slots_demand.yaml)")
+    w.add_argument("--backend", choices=("processes", "serial", "dask"), default="processes")
+    w.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    w.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    w.add_argument("--out", help="CSV file the rows stream to (re-run to resume)")
+    w.set_defaults(func=_cmd_sweep)
     k = sub.add_parser("check", help="validate a scenario file")
     k.add_argument("scenario")
     k.set_defaults(func=_cmd_check)
@@ -223,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

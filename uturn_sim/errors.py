@@ -14,8 +14,8 @@ class ScenarioError(ValueError):
     (``demand.uturn.flow_veh_h``) and, for YAML input, its line.
     """
 
-    def __init__(self, problems: Iterable[str]):
+    def __init__(self, problems: Iterable[str], what: str = "scenario"):
         self.problems = list(problems)
         n = len(self.problems)
-        head = "invalid scenario" if n == 1 else f"invalid scenario ({n} problems)"
+        head = f"invalid {what}" if n == 1 else f"invalid {what} ({n} problems)"
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
