@@ -98,7 +98,7 @@ def time_weighted_stats(
 def _share_above(t: np.ndarray, level: np.ndarray, limit: float, t0: float, t1: float) -> float:
     edges = np.clip(np.append(t, np.inf), t0, t1)
     w = np.diff(edges)
-    return float(np.sum(w[level > limit + 1e-9]) / (t1 - t0))
+    return min(1.0, float(np.sum(w[level > limit + 1e-9]) / (t1 - t0)))  # no rounding above 1
 
 
 def summarize(
