@@ -193,6 +193,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from .animation import animate
+    from .results import simulate
+
+    scn = _scenario(args.scenario)
+    if args.duration <= 0 or args.fps < 1:
+        raise _UsageError("--duration must be > 0 s and --fps >= 1")
+    res = simulate(scn, args.scheme, seed=args.seed)
+    path = animate(res, args.out, start_s=args.start, duration_s=args.duration, fps=args.fps)
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     scn = load_scenario(Path(args.scenario))
     print(f"{args.scenario}: valid scenario {scn.name!r}")
@@ -239,6 +252,15 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     w.add_argument("--out", help="CSV file the rows stream to (re-run to resume)")
     w.set_defaults(func=_cmd_sweep)
+    a = sub.add_parser("animate", help="animation of the approach (GIF, or MP4 with ffmpeg)")
+    a.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    a.add_argument("--scheme", choices=("ordinary", "linked"), default="linked")
+    a.add_argument("--seed", type=int, default=None)
+    a.add_argument("--start", type=float, default=None, help="first time shown, s")
+    a.add_argument("--duration", type=float, default=300.0, help="simulated time shown, s")
+    a.add_argument("--fps", type=int, default=5)
+    a.add_argument("--out", default="uturn.gif", help="output file (.gif or .mp4)")
+    a.set_defaults(func=_cmd_animate)
     k = sub.add_parser("check", help="validate a scenario file")
     k.add_argument("scenario")
     k.set_defaults(func=_cmd_check)

@@ -143,7 +143,7 @@ def slot_occupancy(result: Result, t_range: tuple[float, float] | None = None) -
     ax.set_xlabel("time (min)")
     ax.set_ylabel("slot number (1 = stop line)")
     ax.set_title("Linked slots: occupancy by U-turners")
-    ax.legend(loc="lower right", fontsize=8)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
