@@ -30,7 +30,8 @@ WHAT_IF = [
     "Liuyuan Rd / Longshan Middle Rd, am school peak (assumed numbers, see "
     "`scenarios/liuyuan_longshan.yaml`). Change demand, slots and the signal plan, compare the "
     "two schemes on common random numbers, and look at the curves.",
-    "import os\n\nimport matplotlib.pyplot as plt\n\nimport uturn_sim as us\nfrom uturn_sim import plots\n\n"
+    "import os\n\nimport matplotlib.pyplot as plt\nimport pandas as pd\n\nimport uturn_sim as us\n"
+    "from uturn_sim import plots\n\n"
     "QUICK = bool(os.environ.get('UTURN_SIM_QUICK'))  # set by the test suite\n"
     "REPS = 3 if QUICK else 20",
     "base = us.default_scenario()\n"
@@ -59,7 +60,7 @@ WHAT_IF = [
     "    s = s[(s.scheme == 'linked') & (s.movement == 'uturn')]\n"
     "    rows.append({'slots': k, 'delay_mean_s': s.delay_mean_s.mean(),\n"
     "                 'veh_per_gap': s.veh_per_gap.mean()})\n"
-    "import pandas as pd\npd.DataFrame(rows).round(2)",
+    "pd.DataFrame(rows).round(2)",
     "md:## What if 5 s of the NS through green go to the NS left-turn phase?",
     "data = base.model_dump()\n"
     "data['signal']['phases'][0]['green_s'] -= 5\n"

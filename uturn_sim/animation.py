@@ -23,7 +23,10 @@ TURN_S = 4.0  # how long a U-turner stays drawn on its arc after it starts, s
 
 
 def lane_positions(result: Result, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the vehicles in the lane at ``t`` (s), front first, and their places (0 = front)."""
+    """Indices of the vehicles in the lane at ``t`` (s), front first, and their places (0 = front).
+
+    Nobody passes in the single file, so the place is the rank by arrival among those present.
+    """
     v = result.vehicles
     a = v["arrival_s"].to_numpy()
     d = v["departure_s"].fillna(np.inf).to_numpy()
