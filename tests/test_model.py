@@ -107,3 +107,16 @@ def test_zero_demand_and_one_slot():
 def test_bad_scheme():
     with pytest.raises(ValueError, match="scheme must be one of"):
         us.simulate(us.default_scenario(), "diagonal")
+
+
+def test_spillback_episodes_match_share(default_pair):
+    res = default_pair[0]
+    ep = res.spillback_episodes()
+    assert list(ep.columns) == ["start_s", "end_s", "duration_s", "max_queue_m"]
+    assert (ep["duration_s"] > 0).all() and (ep["max_queue_m"] > 60).all()
+    t0, t1 = res.window
+    inside = (ep["end_s"].clip(t0, t1) - ep["start_s"].clip(t0, t1)).sum() / (t1 - t0)
+    share = res.summary().set_index("movement").loc["all", "spillback_share"]
+    assert inside == pytest.approx(share)
+    s = res.summary().set_index("movement")
+    assert s.loc["all", "in_system_end"] == res.vehicles["departure_s"].isna().sum()

@@ -255,3 +255,14 @@ def test_public_api_matches_readme():
     for name in us.__all__:
         assert getattr(us, name) is not None
     assert (ROOT / "uturn_sim" / "py.typed").exists()
+
+
+def test_update_scenario_validates(default):
+    s = us.update_scenario(
+        default, {"geometry.slots": 3, "signal.phases.1.green_s": 20, "signal.phases.0.green_s": 50}
+    )
+    assert s.geometry.slots == 3 and s.signal.phases[1].green_s == 20
+    with pytest.raises(us.ScenarioError, match=r"geometry: slots \(9 x 7\.5 m"):
+        us.update_scenario(default, {"geometry.slots": 9})
+    with pytest.raises(us.ScenarioError, match=r"geometry\.slot: geometry has no field 'slot'"):
+        us.update_scenario(default, {"geometry.slot": 3})

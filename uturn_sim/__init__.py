@@ -6,7 +6,7 @@ metrics -> results -> CLI / plots / sweeps.
 
 from .compare import Comparison, compare
 from .errors import ScenarioError
-from .loading import default_scenario, load_scenario, scenario_schema
+from .loading import default_scenario, load_scenario, scenario_schema, update_scenario
 from .results import Result, simulate
 from .scenario import Scenario
 from .sweep import SweepSpec, load_sweep, sweep
@@ -27,5 +27,6 @@ __all__ = [
     "scenario_schema",
     "simulate",
     "sweep",
+    "update_scenario",
 ]
 __version__ = "0.1.0"

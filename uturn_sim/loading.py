@@ -28,6 +28,8 @@ __all__ = [
     "parse_yaml",
     "scenario_schema",
     "scenario_to_yaml",
+    "set_path",
+    "update_scenario",
     "validate_mapping",
 ]
 
@@ -189,6 +191,52 @@ def validate_mapping(data: Mapping[str, Any], lines: Lines | None = None) -> Sce
         return Scenario.model_validate(dict(data))
     except ValidationError as exc:
         raise ScenarioError(_messages(exc, lines, Scenario)) from None
+
+
+def set_path(data: dict, dotted: str, value: Any, where: str = "") -> None:
+    """Set the field at dotted path ``dotted`` (``geometry.slots``, ``signal.phases.1.green_s``).
+
+    Raises
+    ------
+    ScenarioError
+        If the path names no field or a whole section (message prefixed by ``where``).
+    """
+    parts = dotted.split(".")
+    what = "sweep" if where else "scenario"
+    node: Any = data
+    for i, part in enumerate(parts):
+        key: Any = int(part) if part.isdigit() and isinstance(node, list) else part
+        ok = (isinstance(node, dict) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and key < len(node)
+        )
+        if not ok:
+            here = ".".join(parts[:i]) or "(scenario)"
+            options = list(node) if isinstance(node, dict) else []
+            guess = difflib.get_close_matches(str(part), [str(o) for o in options], n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            raise ScenarioError([f"{where}{dotted}: {here} has no field {part!r}{hint}"], what=what)
+        if i == len(parts) - 1:
+            if isinstance(node[key], (dict, list)):
+                raise ScenarioError([f"{where}{dotted}: is a section, not a value"], what=what)
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def update_scenario(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with fields changed by dotted path, validated again.
+
+    Example: ``update_scenario(scn, {"geometry.slots": 3, "demand.uturn.flow_veh_h": 300})``.
+
+    Raises
+    ------
+    ScenarioError
+        If a path names no field or the changed scenario is invalid.
+    """
+    data = scenario.model_dump(mode="json")
+    for dotted, value in changes.items():
+        set_path(data, dotted, value)
+    return validate_mapping(data)
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:

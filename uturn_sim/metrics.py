@@ -42,6 +42,7 @@ SUMMARY_COLUMNS = (
     "spillback_share",
     "spilled_vehicles",
     "veh_per_gap",
+    "in_system_end",
     "oversaturated",
 )
 
@@ -169,6 +170,7 @@ def summarize(
                 "spillback_share": spill_share,
                 "spilled_vehicles": int(np.sum(in_win & vehicles["spilled"].to_numpy())),
                 "veh_per_gap": per_gap,
+                "in_system_end": int(np.sum(sel & np.isnan(d))),
                 "oversaturated": unserved > 0,
             }
         )

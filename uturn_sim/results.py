@@ -77,6 +77,29 @@ class Result:
             }
         )
 
+    def spillback_episodes(self) -> pd.DataFrame:
+        """Periods when the lane's queue exceeds ``storage_m`` (spills into the through lane).
+
+        Columns: ``start_s``, ``end_s``, ``duration_s`` and ``max_queue_m``; an episode
+        still open at the end of the run ends at the run's end.
+        """
+        q = self.queue
+        t = q["t_s"].to_numpy()
+        m = q["queue_m"].to_numpy()
+        over = m > self.scenario.geometry.storage_m + 1e-9
+        edges = np.diff(np.concatenate(([0], over.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        t_end = np.append(t, self.scenario.simulation.end_s)
+        peak = [float(m[s:e].max()) for s, e in zip(starts, ends, strict=True)]
+        return pd.DataFrame(
+            {
+                "start_s": t[starts],
+                "end_s": t_end[ends],
+                "duration_s": t_end[ends] - t[starts],
+                "max_queue_m": peak,
+            }
+        )
+
     def summary(self) -> pd.DataFrame:
         """Measures per movement after warm-up (see :func:`uturn_sim.metrics.summarize`)."""
         gap_idx = np.searchsorted(self.arrivals.conflict_t, self.vehicles["departure_s"], "right")

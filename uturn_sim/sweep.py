@@ -9,7 +9,6 @@ re-running with the same output resumes.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -24,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compare import mean_ci
 from .errors import ScenarioError
-from .loading import default_scenario, load_scenario, parse_yaml, validate_mapping
+from .loading import default_scenario, load_scenario, parse_yaml, set_path, validate_mapping
 from .results import simulate
 from .scenario import Scenario
 from .traffic import build_arrivals
@@ -163,39 +162,13 @@ def load_sweep(
     return spec, base, _cell_scenarios(spec, base)
 
 
-def _set_path(data: dict, dotted: str, value: Scalar) -> None:
-    parts = dotted.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        key: Any = int(part) if part.isdigit() and isinstance(node, list) else part
-        ok = (isinstance(node, dict) and key in node) or (
-            isinstance(node, list) and isinstance(key, int) and key < len(node)
-        )
-        if not ok:
-            here = ".".join(parts[:i]) or "(scenario)"
-            options = list(node) if isinstance(node, dict) else []
-            guess = difflib.get_close_matches(str(part), [str(o) for o in options], n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-            raise ScenarioError(
-                [f"parameters.{dotted}: {here} has no field {part!r}{hint}"], what="sweep"
-            )
-        if i == len(parts) - 1:
-            if isinstance(node[key], (dict, list)):
-                raise ScenarioError(
-                    [f"parameters.{dotted}: is a section, not a value"], what="sweep"
-                )
-            node[key] = value
-        else:
-            node = node[key]
-
-
 def _cell_scenarios(spec: SweepSpec, base: Scenario) -> list[Scenario]:
     base_data = base.model_dump(mode="json")
     out, problems = [], []
     for i, cell in enumerate(spec.cells()):
         data = json.loads(json.dumps(base_data))
         for name, value in cell.items():
-            _set_path(data, name, value)
+            set_path(data, name, value, where="parameters.")
         try:
             out.append(validate_mapping(data))
         except ScenarioError as exc:
