@@ -199,3 +199,68 @@ def test_results_do_not_depend_on_hash_seed():
         for seed in ("0", "12345")
     }
     assert len(digests) == 1
+
+
+SWEEP_CORPUS = sorted((Path(__file__).parent / "corpus" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SWEEP_CORPUS, ids=[p.stem for p in SWEEP_CORPUS])
+def test_sweep_corpus_error_names_field(path):
+    from uturn_sim.sweep import load_sweep
+
+    with pytest.raises(us.ScenarioError) as info:
+        load_sweep(path)
+    assert expected(path) in str(info.value)
+    assert str(info.value).startswith("invalid sweep")
+
+
+def test_sweep_corpus_cli_exit_2():
+    for path in SWEEP_CORPUS[:4]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "uturn_sim.cli", "sweep", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2 and expected(path) in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+SWEEP = {
+    "parameters": {
+        "geometry.slots": [1, 2],
+        "demand.uturn.flow_veh_h": {"start": 100, "stop": 300, "step": 100},
+    },
+    "replications": 2,
+    "seed": 1,
+}
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.sampled_from(["parameters", "replications", "seed", "schemes", "base", "extra"]), JUNK)
+def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
+    from uturn_sim.sweep import load_sweep
+
+    data = copy.deepcopy(SWEEP)
+    data[key] = value
+    try:
+        spec, _, cells = load_sweep(data)
+    except us.ScenarioError as exc:
+        assert exc.problems
+        return
+    assert len(cells) == len(spec.cells())
+
+
+@pytest.mark.parametrize(
+    "field,value,pattern",
+    [
+        ("lanes", 2, r"demand\.uturn\.lanes: must be 1"),
+        ("signalized", False, r"demand\.uturn\.signalized: must be true"),
+        ("saturation_flow_veh_h_lane", 1500, r"saturation_flow_veh_h_lane: is not used .* set behaviour\.saturation_flow_veh_h"),
+    ],
+)
+def test_studied_stream_fields_that_would_be_ignored_are_errors(default, field, value, pattern):
+    with pytest.raises(us.ScenarioError, match=pattern):
+        us.update_scenario(default, {f"demand.uturn.{field}": value})

@@ -359,6 +359,22 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
         problems: list[str] = []
+        for m in STUDIED:  # fields of Stream that only conflicting streams use
+            s = self.demand.stream(m)
+            if s.lanes != 1:
+                problems.append(f"demand.{m}.lanes must be 1: the studied lane is one lane")
+            if not s.signalized:
+                problems.append(
+                    f"demand.{m}.signalized must be true: the studied lane is signalized"
+                )
+            if (
+                s.saturation_flow_veh_h_lane
+                != Stream.model_fields["saturation_flow_veh_h_lane"].default
+            ):
+                problems.append(
+                    f"demand.{m}.saturation_flow_veh_h_lane is not used for the studied lane; "
+                    "set behaviour.saturation_flow_veh_h"
+                )
         served = {m for p in self.signal.phases for m in p.serves}
         for m in MOVEMENTS:
             s = self.demand.stream(m)

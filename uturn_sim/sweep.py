@@ -158,7 +158,12 @@ def load_sweep(
         base = default_scenario()
     else:
         p = Path(spec.base)
-        base = load_scenario(p if p.is_absolute() else where / p)
+        try:
+            base = load_scenario(p if p.is_absolute() else where / p)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                [f"base ({spec.base}): {q}" for q in exc.problems], what="sweep"
+            ) from None
     return spec, base, _cell_scenarios(spec, base)
 
 
