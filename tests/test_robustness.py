@@ -258,7 +258,11 @@ def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
     [
         ("lanes", 2, r"demand\.uturn\.lanes: must be 1"),
         ("signalized", False, r"demand\.uturn\.signalized: must be true"),
-        ("saturation_flow_veh_h_lane", 1500, r"saturation_flow_veh_h_lane: is not used .* set behaviour\.saturation_flow_veh_h"),
+        (
+            "saturation_flow_veh_h_lane",
+            1500,
+            r"saturation_flow_veh_h_lane: is not used .* set behaviour\.saturation_flow_veh_h",
+        ),
     ],
 )
 def test_studied_stream_fields_that_would_be_ignored_are_errors(default, field, value, pattern):
