@@ -261,7 +261,7 @@ def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
         (
             "saturation_flow_veh_h_lane",
             1500,
-            r"saturation_flow_veh_h_lane: is not used .* set behaviour\.saturation_flow_veh_h",
+            r"saturation_flow_veh_h_lane: is not used .* \(set behaviour\.saturation_flow_veh_h\)",
         ),
     ],
 )

@@ -40,13 +40,15 @@ MAX_EXPANDED_NODES = 200_000
 Lines = dict[tuple[Any, ...], int]
 
 
+class _AliasBomb(Exception):
+    """The document expands to more than MAX_EXPANDED_NODES nodes."""
+
+
 def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: Lines, budget: list[int]) -> None:
     """Record the 1-based line of every path in a composed YAML tree; bound alias expansion."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise ScenarioError(
-            [f"(document): expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)"]
-        )
+        raise _AliasBomb
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
@@ -66,13 +68,15 @@ def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Li
         On a syntax error, an empty document, a non-mapping top level or an alias bomb.
     """
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError([f"(file): {what} is {len(text)} bytes; at most {MAX_FILE_BYTES}"])
+        raise ScenarioError(
+            [f"(file): {what} is {len(text)} bytes; at most {MAX_FILE_BYTES}"], what=what
+        )
     if "\x00" in text:
-        raise ScenarioError([f"(file): {what} is binary, not YAML text"])
+        raise ScenarioError([f"(file): {what} is binary, not YAML text"], what=what)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
-            raise ScenarioError([f"(file): {what} is empty; expected a YAML mapping"])
+            raise ScenarioError([f"(file): {what} is empty; expected a YAML mapping"], what=what)
         lines: Lines = {}
         _node_lines(node, (), lines, [MAX_EXPANDED_NODES])
         data = yaml.safe_load(text)
@@ -80,13 +84,15 @@ def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Li
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([f"(file): YAML syntax error{where}: {problem}"]) from None
+        raise ScenarioError([f"(file): YAML syntax error{where}: {problem}"], what=what) from None
     except RecursionError:
-        raise ScenarioError(["(file): YAML nested too deeply"]) from None
+        raise ScenarioError(["(file): YAML nested too deeply"], what=what) from None
+    except _AliasBomb:
+        msg = f"(document): expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)"
+        raise ScenarioError([msg], what=what) from None
     if not isinstance(data, dict):
-        raise ScenarioError(
-            [f"(file): {what} must be a YAML mapping of sections, got {type(data).__name__}"]
-        )
+        got = type(data).__name__
+        raise ScenarioError([f"(file): {what} must be a YAML mapping of sections, got {got}"], what=what)
     return data, lines
 
 

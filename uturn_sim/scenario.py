@@ -372,8 +372,8 @@ class Scenario(_Model):
                 != Stream.model_fields["saturation_flow_veh_h_lane"].default
             ):
                 problems.append(
-                    f"demand.{m}.saturation_flow_veh_h_lane is not used for the studied lane; "
-                    "set behaviour.saturation_flow_veh_h"
+                    f"demand.{m}.saturation_flow_veh_h_lane is not used for the studied lane "
+                    "(set behaviour.saturation_flow_veh_h)"
                 )
         served = {m for p in self.signal.phases for m in p.serves}
         for m in MOVEMENTS:
