@@ -92,7 +92,8 @@ def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Li
         raise ScenarioError([msg], what=what) from None
     if not isinstance(data, dict):
         got = type(data).__name__
-        raise ScenarioError([f"(file): {what} must be a YAML mapping of sections, got {got}"], what=what)
+        msg = f"(file): {what} must be a YAML mapping of sections, got {got}"
+        raise ScenarioError([msg], what=what)
     return data, lines
 
 
