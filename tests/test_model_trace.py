@@ -21,6 +21,19 @@ def run(scheme, arrivals, conflicts=(), heavy=None, **sections):
     return st
 
 
+# one phase serving everything: signals play no part, only the conflict passages given
+ONE_PHASE = {
+    "cycle_s": 60,
+    "phases": [
+        {
+            "name": "a",
+            "green_s": 55,
+            "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+        }
+    ],
+}
+
+
 def busy(t0, t1, step=1.0):
     """Conflicting passages every ``step`` s on [t0, t1]: no acceptable gap."""
     return list(np.arange(t0, t1 + 1e-9, step))
@@ -53,16 +66,7 @@ def test_linked_foremost_free_slot_and_several_in_one_long_gap():
         "linked",
         [(1.0, "uturn"), (2.0, "uturn"), (3.0, "uturn"), (4.0, "uturn")],
         conflicts,
-        signal={
-            "cycle_s": 60,
-            "phases": [
-                {
-                    "name": "a",
-                    "green_s": 55,
-                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-                }
-            ],
-        },
+        signal=ONE_PHASE,
         linked={"uturn_when": "any_safe_gap"},
     )
     assert list(st.slot) == [1, 2, 3, 4]
@@ -78,16 +82,7 @@ def test_linked_short_gap_serves_nobody():
         "linked",
         [(1.0, "uturn"), (2.0, "uturn")],
         conflicts,
-        signal={
-            "cycle_s": 60,
-            "phases": [
-                {
-                    "name": "a",
-                    "green_s": 55,
-                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-                }
-            ],
-        },
+        signal=ONE_PHASE,
     )
     np.testing.assert_allclose(st.departure, [100.0, 101.5])
 
@@ -99,16 +94,7 @@ def test_linked_move_up_takes_time():
         [(1.0, "uturn"), (2.0, "uturn")],
         busy(0, 20),
         geometry={"slots": 1},
-        signal={
-            "cycle_s": 60,
-            "phases": [
-                {
-                    "name": "a",
-                    "green_s": 55,
-                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-                }
-            ],
-        },
+        signal=ONE_PHASE,
     )
     np.testing.assert_allclose(st.departure, [20.0, 22.5])
     np.testing.assert_allclose(st.reached, [1.0, 22.5])
@@ -124,16 +110,7 @@ def test_linked_strict_entry_only_settled_vehicles_use_a_gap():
         geometry={"slots": 1},
         behaviour={"move_up_speed_m_s": 1e9},
         linked={"strict_gap_entry": True},
-        signal={
-            "cycle_s": 60,
-            "phases": [
-                {
-                    "name": "a",
-                    "green_s": 55,
-                    "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-                }
-            ],
-        },
+        signal=ONE_PHASE,
     )
     # the follower reached the slot inside the 20-40 s gap, so it waits for the 40-60 s gap
     np.testing.assert_allclose(st.departure, [20.0, 40.0])
