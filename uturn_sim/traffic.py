@@ -18,6 +18,7 @@ from .streams import replication_seed, spawn_streams
 __all__ = ["MOVEMENT_CODES", "ArrivalTable", "build_arrivals"]
 
 MOVEMENT_CODES = {"uturn": 0, "left": 1}
+CONFLICT_RUN_ON_S = 600.0  # conflicting passages generated this far beyond the run's end, s
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ class ArrivalTable:
         return len(self.t)
 
 
-def _stream_times(scn: Scenario, movement: str, ss: np.random.SeedSequence) -> list[np.ndarray]:
+def _stream_times(
+    scn: Scenario, movement: str, ss: np.random.SeedSequence, horizon_s: float
+) -> list[np.ndarray]:
     """Unimpeded arrival times of every lane of ``movement``, merged and sorted (s)."""
     s = scn.demand.stream(movement)
     prof = scn.demand.profile
@@ -62,7 +65,7 @@ def _stream_times(scn: Scenario, movement: str, ss: np.random.SeedSequence) -> l
             arrival_times(
                 np.random.default_rng(child),
                 s.flow_veh_h / s.lanes,
-                scn.simulation.end_s,
+                horizon_s,
                 model=s.headway.model,
                 min_headway_s=s.headway.min_headway_s,
                 bunched_share=s.headway.bunched_share,
@@ -104,11 +107,14 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
     ss = replication_seed(scn.simulation.seed if seed is None else seed, replication)
     streams = spawn_streams(ss)
     horizon = scn.simulation.end_s
+    # Conflicting traffic runs on past the end of the run: otherwise the last seconds
+    # would look like one endless gap and let U-turners leave freely.
+    conflict_horizon = horizon + CONFLICT_RUN_ON_S + 2 * scn.signal.cycle_s
     mix = scn.vehicle_mix
 
     parts_t, parts_m, parts_h = [], [], []
     for name, code in MOVEMENT_CODES.items():
-        t = np.sort(np.concatenate(_stream_times(scn, name, streams[f"{name}.arrivals"])))
+        t = np.sort(np.concatenate(_stream_times(scn, name, streams[f"{name}.arrivals"], horizon)))
         heavy = (
             np.random.default_rng(streams[f"{name}.vehicle_type"]).random(len(t)) < mix.heavy_share
         )
@@ -126,9 +132,9 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
     conf_t, conf_s = [], []
     for k, name in enumerate(CONFLICTING):
         stream = scn.demand.stream(name)
-        wins = green_windows(scn.signal, name, horizon)
+        wins = green_windows(scn.signal, name, conflict_horizon)
         h = 3600.0 / stream.saturation_flow_veh_h_lane
-        for lane in _stream_times(scn, name, streams[f"{name}.arrivals"]):
+        for lane in _stream_times(scn, name, streams[f"{name}.arrivals"], conflict_horizon):
             passed = gate(lane, wins, h) if stream.signalized else lane
             conf_t.append(passed)
             conf_s.append(np.full(len(passed), k, dtype=np.int8))
