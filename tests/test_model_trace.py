@@ -132,3 +132,14 @@ def test_spillback_flag_when_lane_full():
     arrivals = [(0.1 * i, "left") for i in range(10)]
     st = run("ordinary", arrivals, geometry={"storage_m": 60.0})
     assert list(st.spilled) == [False] * 8 + [True] * 2
+
+
+def test_linked_move_up_uses_slot_length():
+    st = run(
+        "linked",
+        [(1.0, "uturn"), (2.0, "uturn")],
+        busy(0, 20),
+        geometry={"slots": 1, "slot_length_m": 9.0},
+        signal=ONE_PHASE,
+    )
+    np.testing.assert_allclose(st.departure, [20.0, 23.0])  # 9 m at 3 m/s

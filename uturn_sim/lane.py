@@ -47,6 +47,7 @@ class LaneRules:
     storage_m: float
     car_length_m: float
     heavy_length_m: float
+    slot_length_m: float
     heavy_uturn_slots: int
 
 
@@ -68,6 +69,7 @@ def rules_for(scn: Scenario, scheme: str) -> LaneRules:
         storage_m=g.storage_m,
         car_length_m=g.jam_spacing_m,
         heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
+        slot_length_m=g.slot_length_m,
         heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots if linked else 1,
     )
 
@@ -106,13 +108,13 @@ class LaneState:
         self.served_by = np.zeros(n, dtype=np.int8)
         self.spilled = np.zeros(n, dtype=bool)
         self._uturn = table.movement == 0
-        self._len = np.where(table.heavy, rules.heavy_length_m, rules.car_length_m)
+        self.length_m = np.where(table.heavy, rules.heavy_length_m, rules.car_length_m)
 
     # -- changes ---------------------------------------------------------------------------
     def admit(self, i: int, now: float) -> int:
         """Vehicle ``i`` joins the back of the lane at ``now`` (s); returns its position."""
         r = self.rules
-        length = float(self._len[i])
+        length = float(self.length_m[i])
         uturn = bool(self._uturn[i])
         max_slot = r.heavy_uturn_slots if self.table.heavy[i] else r.slots
         v = Vehicle(i, uturn, length, float(self.table.critical_gap_s[i]), max_slot, now)
@@ -148,10 +150,12 @@ class LaneState:
         if self.linked:
             k = r.slots
             pace = r.move_up_s_per_m
-            # followers that were queued behind the slots drive up one place
+            # followers that were queued behind the slots drive up one place: into slot k
+            # (one slot length) or along the queue (their own queue spacing)
             for j in range(max(pos, k - 1), min(len(lane), k + MOVE_UP_LOOKAHEAD)):
                 w = lane[j]
-                w.settle = max(w.settle, now) + w.length * pace
+                step = r.slot_length_m if j < k else w.length
+                w.settle = max(w.settle, now) + step * pace
                 if j < k and w.uturn and np.isnan(self.reached[w.i]):
                     self.reached[w.i] = w.settle
                     self.slot[w.i] = j + 1
@@ -163,7 +167,7 @@ class LaneState:
         if not v.uturn:
             ready = max(now, self.last_head_dep + r.left_headway_s)
             return t.left_green.next_start_scalar(ready), GREEN
-        return self._plan_uturn(v, now, self.last_head_dep, v.settle)
+        return self._plan_uturn(v, now, self.last_head_dep)
 
     def slot_candidate(self) -> int:
         """Position of the front-most U-turner within the slots (-1 if none or not allowed)."""
@@ -177,9 +181,10 @@ class LaneState:
     def plan_slot(self, pos: int, now: float) -> tuple[float, int]:
         """Start time (s) and service kind of the linked slot vehicle at ``pos``."""
         v = self.planned = self.lane[pos]
-        return self._plan_uturn(v, max(now, v.settle), self.last_uturn_start, v.settle)
+        return self._plan_uturn(v, max(now, v.settle), self.last_uturn_start)
 
-    def _plan_uturn(self, v: Vehicle, now: float, last: float, settled: float) -> tuple[float, int]:
+    def _plan_uturn(self, v: Vehicle, now: float, last: float) -> tuple[float, int]:
+        """Earliest start at or after ``now`` (s), ``last`` being the previous start it follows."""
         r = self.rules
         best, how = np.inf, 0
         if r.uturn_when != "any_safe_gap":
@@ -189,7 +194,7 @@ class LaneState:
             how = GREEN
         if r.uturn_when != "left_green":
             ready = max(now, last + r.uturn_gap_headway_s)
-            s = self.gaps.next_start(ready, v.tc, settled, r.strict_gap_entry)
+            s = self.gaps.next_start(ready, v.tc, v.settle, r.strict_gap_entry)
             if s < best:
                 best, how = s, GAP
         return best, how

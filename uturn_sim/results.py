@@ -129,7 +129,7 @@ def _vehicle_frame(table: ArrivalTable, st: LaneState) -> pd.DataFrame:
             "id": np.arange(len(table)),
             "movement": np.where(table.movement == 0, "uturn", "left"),
             "vehicle_type": np.where(table.heavy, "heavy", "car"),
-            "length_m": st._len,
+            "length_m": st.length_m,
             "critical_gap_s": table.critical_gap_s,
             "arrival_s": table.t,
             "reached_s": st.reached,
