@@ -107,15 +107,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare
+    from .compare import compare, replication_pair
 
     scn = _scenario(args.scenario)
     n = scn.simulation.replications if args.replications is None else args.replications
     if n < 1:
         raise _UsageError(f"--replications must be >= 1, got {n}")
-    comp, pairs = compare(
-        scn, replications=n, seed=args.seed, progress=_progress(n), keep_results=True
-    )
+    comp = compare(scn, replications=n, seed=args.seed, progress=_progress(n))
     table = comp.table()
     print(
         f"{scn.name}: linked vs ordinary, {n} paired replications (common random numbers), "
@@ -140,9 +138,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     if comp.summaries["oversaturated"].any():
         print("OVERSATURATED in some replications: see 'unserved'.")
+    if args.out or args.plots:  # records and figures of replication 0, rebuilt (cheap)
+        pair = replication_pair(scn, comp.seed, 0)
     if args.out:
         vehicles = pd.concat(
-            [r.vehicles.assign(scheme=r.scheme, replication=0) for r in pairs[0]],
+            [r.vehicles.assign(scheme=r.scheme, replication=0) for r in pair],
             ignore_index=True,
         )
         d = _write_out(
@@ -152,7 +152,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.plots:
         from .plots import write_compare_plots
 
-        print("wrote " + ", ".join(str(p) for p in write_compare_plots(pairs[0], args.plots)))
+        print("wrote " + ", ".join(str(p) for p in write_compare_plots(pair, args.plots)))
     return 0
 
 

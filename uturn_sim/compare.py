@@ -13,7 +13,7 @@ from .results import Result, simulate
 from .scenario import Scenario
 from .traffic import build_arrivals
 
-__all__ = ["MEASURES", "Comparison", "compare", "mean_ci"]
+__all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair"]
 
 SCHEMES = ("ordinary", "linked")
 MEASURES = (
@@ -88,14 +88,19 @@ class Comparison:
         return pd.DataFrame(rows)
 
 
+def replication_pair(scenario: Scenario, seed: int, replication: int) -> tuple[Result, Result]:
+    """The ``(ordinary, linked)`` results of one replication, on one arrival table."""
+    table = build_arrivals(scenario, seed, replication)
+    return tuple(simulate(scenario, sch, arrivals=table) for sch in SCHEMES)
+
+
 def compare(
     scenario: Scenario,
     *,
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    keep_results: bool = False,
-) -> Comparison | tuple[Comparison, list[tuple[Result, Result]]]:
+) -> Comparison:
     """Run both schemes on the same arrivals for each replication.
 
     Parameters
@@ -109,24 +114,18 @@ def compare(
         ``SeedSequence(seed, spawn_key=(r,))``.
     progress
         Called as ``progress(done, total)`` after each replication.
-    keep_results
-        Also return the list of ``(ordinary, linked)`` :class:`Result` pairs.
     """
     n = scenario.simulation.replications if replications is None else int(replications)
     if n < 1:
         raise ValueError(f"replications must be >= 1, got {n}")
     root = scenario.simulation.seed if seed is None else int(seed)
-    frames, kept = [], []
+    frames = []
     for r in range(n):
-        table = build_arrivals(scenario, root, r)
-        pair = tuple(simulate(scenario, sch, arrivals=table) for sch in SCHEMES)
-        for res in pair:
+        for res in replication_pair(scenario, root, r):
             f = res.summary()
             f.insert(0, "replication", r)
             frames.append(f)
-        if keep_results:
-            kept.append(pair)
         if progress is not None:
             progress(r + 1, n)
     comp = Comparison(scenario, root, n, pd.concat(frames, ignore_index=True))
-    return (comp, kept) if keep_results else comp
+    return comp
