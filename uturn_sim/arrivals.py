@@ -6,6 +6,9 @@ Pure NumPy: no SimPy, no scenario objects.  Every function takes an explicit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import numpy as np
 
 __all__ = [
@@ -17,6 +20,14 @@ __all__ = [
 ]
 
 HEADWAY_MODELS = ("poisson", "shifted_exponential", "cowan_m3")
+
+
+class Windows(Protocol):
+    """Green windows: what :func:`gate` needs (see :class:`uturn_sim.signal.GreenWindows`)."""
+
+    def contains(self, t: np.ndarray) -> np.ndarray: ...
+
+    def next_start(self, t: np.ndarray) -> np.ndarray: ...
 
 
 def unit_headways(
@@ -62,7 +73,7 @@ def unit_headways(
 def cumulative_rate(
     rate_per_s: float,
     horizon_s: float,
-    factors=None,
+    factors: Sequence[float] | None = None,
     interval_s: float = 900.0,
     start_s: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +101,7 @@ def arrival_times(
     model: str = "poisson",
     min_headway_s: float = 0.0,
     bunched_share: float = 0.0,
-    factors=None,
+    factors: Sequence[float] | None = None,
     interval_s: float = 900.0,
     start_s: float = 0.0,
 ) -> np.ndarray:
@@ -142,7 +153,9 @@ def lindley(lower: np.ndarray, headway_s: float) -> np.ndarray:
     return ih + np.maximum.accumulate(lower - ih)
 
 
-def gate(arrivals: np.ndarray, windows, headway_s: float, max_iter: int = 100_000) -> np.ndarray:
+def gate(
+    arrivals: np.ndarray, windows: Windows, headway_s: float, max_iter: int = 100_000
+) -> np.ndarray:
     """Stop-line passage times of a stream queued at a signal.
 
     Vehicles pass only inside ``windows`` (a :class:`uturn_sim.signal.GreenWindows`

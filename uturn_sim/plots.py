@@ -73,7 +73,7 @@ def cumulative_curves(results: Sequence[Result], movement: str = "uturn") -> Fig
     return fig
 
 
-def _shade_green(ax, res: Result, t0: float, t1: float) -> None:
+def _shade_green(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
     w = res.arrivals.left_green
     sel = (w.ends > t0) & (w.starts < t1)
     for k, (s, e) in enumerate(zip(w.starts[sel], w.ends[sel], strict=True)):

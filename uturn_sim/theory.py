@@ -7,6 +7,7 @@ follow-up headway (s); capacities in veh/s.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "cowan_m3_capacity",
@@ -17,7 +18,7 @@ __all__ = [
 ]
 
 
-def harders_capacity(q, tc: float, tf: float):
+def harders_capacity(q: ArrayLike, tc: float, tf: float) -> np.ndarray:
     """Harders / HCM two-way-stop potential capacity, Poisson conflicting flow, veh/s.
 
     ``c = q exp(-q tc) / (1 - exp(-q tf))``; a saturated single-file minor stream
@@ -27,7 +28,9 @@ def harders_capacity(q, tc: float, tf: float):
     return q * np.exp(-q * tc) / (1.0 - np.exp(-q * tf))
 
 
-def cowan_m3_capacity(q, tc: float, tf: float, min_headway: float, bunched_share: float):
+def cowan_m3_capacity(
+    q: ArrayLike, tc: float, tf: float, min_headway: float, bunched_share: float
+) -> np.ndarray:
     """Capacity under Cowan M3 (bunched) conflicting flow, veh/s (Troutbeck 1986).
 
     Gaps exceed ``t >= Δ`` with probability ``α exp(-λ (t - Δ))`` where
@@ -42,7 +45,7 @@ def cowan_m3_capacity(q, tc: float, tf: float, min_headway: float, bunched_share
     return alpha * q * np.exp(-lam * (tc - min_headway)) / (1.0 - np.exp(-lam * tf))
 
 
-def linked_capacity(q, tc: float, lag: float, k: int):
+def linked_capacity(q: ArrayLike, tc: float, lag: float, k: int) -> np.ndarray:
     """Linked slots, saturated, only the ``k`` slot vehicles present at a gap's start use it.
 
     ``c_k = q exp(-q tc) (1 - exp(-k q lag)) / (1 - exp(-q lag))``, veh/s; the n-th
@@ -52,7 +55,7 @@ def linked_capacity(q, tc: float, lag: float, k: int):
     return q * np.exp(-q * tc) * (1.0 - np.exp(-k * q * lag)) / (1.0 - np.exp(-q * lag))
 
 
-def webster_delay(q: float, s: float, cycle: float, g: float):
+def webster_delay(q: float, s: float, cycle: float, g: float) -> float:
     """Webster's mean delay for a fixed-time signal with random arrivals, s/veh.
 
     Parameters: flow ``q`` and saturation flow ``s`` (veh/s), cycle and effective
@@ -67,7 +70,7 @@ def webster_delay(q: float, s: float, cycle: float, g: float):
     )
 
 
-def hcm_uniform_delay(q: float, s: float, cycle: float, g: float):
+def hcm_uniform_delay(q: float, s: float, cycle: float, g: float) -> float:
     """HCM uniform delay ``d1 = 0.5 C (1-λ)² / (1 - min(1, x) λ)``, s/veh."""
     lam = g / cycle
     x = q / (lam * s)
