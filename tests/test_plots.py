@@ -10,7 +10,7 @@ from PIL import Image
 from uturn_sim import plots
 from uturn_sim.animation import animate, lane_positions
 from uturn_sim.cli import main
-from uturn_sim.sweep import aggregate, sweep
+from uturn_sim.sweeps import aggregate, sweep
 from uturn_sim.validation import run_capacity, run_webster
 
 

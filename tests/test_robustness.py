@@ -206,7 +206,7 @@ SWEEP_CORPUS = sorted((Path(__file__).parent / "corpus" / "sweeps").glob("*.yaml
 
 @pytest.mark.parametrize("path", SWEEP_CORPUS, ids=[p.stem for p in SWEEP_CORPUS])
 def test_sweep_corpus_error_names_field(path):
-    from uturn_sim.sweep import load_sweep
+    from uturn_sim.sweeps import load_sweep
 
     with pytest.raises(us.ScenarioError) as info:
         load_sweep(path)
@@ -241,7 +241,7 @@ SWEEP = {
 )
 @given(st.sampled_from(["parameters", "replications", "seed", "schemes", "base", "extra"]), JUNK)
 def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
-    from uturn_sim.sweep import load_sweep
+    from uturn_sim.sweeps import load_sweep
 
     data = copy.deepcopy(SWEEP)
     data[key] = value

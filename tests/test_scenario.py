@@ -266,3 +266,15 @@ def test_update_scenario_validates(default):
         us.update_scenario(default, {"geometry.slots": 9})
     with pytest.raises(us.ScenarioError, match=r"geometry\.slot: geometry has no field 'slot'"):
         us.update_scenario(default, {"geometry.slot": 3})
+
+
+def test_lazy_api_names_are_the_functions_not_modules():
+    import importlib
+    import inspect
+
+    for mod in ("comparison", "sweeps", "results", "loading", "traffic", "sweepspec"):
+        importlib.import_module(f"uturn_sim.{mod}")
+    for name in us.__all__:
+        obj = getattr(us, name)
+        assert inspect.isclass(obj) or inspect.isfunction(obj), name
+    assert sorted(dir(us)) == sorted(us.__all__)

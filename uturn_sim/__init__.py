@@ -4,13 +4,51 @@ Data flows one way: scenario -> arrivals (NumPy) -> model (SimPy) -> records ->
 metrics -> results -> CLI / plots / sweeps.
 """
 
-from .compare import Comparison, compare
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import ScenarioError
-from .loading import default_scenario, load_scenario, scenario_schema, update_scenario
-from .results import Result, simulate
-from .scenario import Scenario
-from .sweep import SweepSpec, load_sweep, sweep
-from .traffic import ArrivalTable, build_arrivals
+
+# Names are imported on first use (PEP 562) so that `uturn-sim check` and `schema`
+# start without loading pandas, SciPy and SimPy.
+_WHERE = {
+    "ArrivalTable": "traffic",
+    "Comparison": "comparison",
+    "Result": "results",
+    "Scenario": "scenario",
+    "SweepSpec": "sweepspec",
+    "build_arrivals": "traffic",
+    "compare": "comparison",
+    "default_scenario": "loading",
+    "load_scenario": "loading",
+    "load_sweep": "sweepspec",
+    "scenario_schema": "loading",
+    "simulate": "results",
+    "sweep": "sweeps",
+    "update_scenario": "loading",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .comparison import Comparison, compare
+    from .loading import default_scenario, load_scenario, scenario_schema, update_scenario
+    from .results import Result, simulate
+    from .scenario import Scenario
+    from .sweeps import sweep
+    from .sweepspec import SweepSpec, load_sweep
+    from .traffic import ArrivalTable, build_arrivals
+
+
+def __getattr__(name: str) -> object:
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'uturn_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ArrivalTable",

@@ -107,7 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, replication_pair
+    from .comparison import compare, replication_pair
 
     scn = _scenario(args.scenario)
     n = scn.simulation.replications if args.replications is None else args.replications
@@ -163,7 +163,7 @@ def _los(delay: float) -> str:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import aggregate, load_sweep, sweep
+    from .sweeps import aggregate, load_sweep, sweep
 
     spec, _, _ = load_sweep(Path(args.sweep))  # validate every cell before starting workers
     if args.workers is not None and args.workers < 1:

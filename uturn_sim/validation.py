@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .compare import compare, mean_ci
+from .comparison import compare, mean_ci
 from .loading import default_scenario, validate_mapping
 from .results import simulate
 from .scenario import Scenario

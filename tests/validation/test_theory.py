@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import uturn_sim as us
-from uturn_sim.compare import mean_ci
+from uturn_sim.comparison import mean_ci
 from uturn_sim.theory import (
     cowan_m3_capacity,
     harders_capacity,

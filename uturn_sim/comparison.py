@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 from .results import Result, simulate
 from .scenario import Scenario
@@ -39,7 +39,7 @@ def mean_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, f
     m = float(x.mean())
     if x.size < 2:
         return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(stdtrit(x.size - 1, 0.5 + confidence / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return m, m - half, m + half
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .compare import mean_ci
+from .comparison import mean_ci
 from .errors import ScenarioError
 from .results import simulate
 from .scenario import Scenario
