@@ -1,6 +1,6 @@
 """Write the what-if notebooks (run once after editing; outputs are not committed).
 
-Run: ``python notebooks/build_notebooks.py``.  The test suite executes both notebooks
+Run: ``python notebooks/build_notebooks.py && ruff format notebooks``.  The test suite executes both notebooks
 top to bottom with ``UTURN_SIM_QUICK=1`` (fewer replications, smaller grids).
 """
 
@@ -72,9 +72,9 @@ WHAT_IF = [
     "table = us.build_arrivals(base, seed=1)\n"
     "pair = [us.simulate(base, s, arrivals=table) for s in ('ordinary', 'linked')]\n"
     "plots.cumulative_curves(pair);",
-    "plots.queue_over_time(pair[0]);\nplots.queue_over_time(pair[1]);",
+    "plots.queue_over_time(pair[0])\nplots.queue_over_time(pair[1]);",
     "plots.slot_occupancy(pair[1]);",
-    "plots.delay_distributions(pair);\nplt.close('all')",
+    "plots.delay_distributions(pair)\nplt.close('all')",
 ]
 
 DESIGN = [
