@@ -268,3 +268,22 @@ def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
 def test_studied_stream_fields_that_would_be_ignored_are_errors(default, field, value, pattern):
     with pytest.raises(us.ScenarioError, match=pattern):
         us.update_scenario(default, {f"demand.uturn.{field}": value})
+
+
+def test_sweep_binary_huge_and_bomb_files(tmp_path):
+    from uturn_sim.sweepspec import load_sweep
+
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("# x\n" * 400_000)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(YAML_BOMB)
+    for path, pattern in ((binary, "not UTF-8"), (huge, "at most"), (bomb, "alias bomb")):
+        with pytest.raises(us.ScenarioError, match=pattern):
+            load_sweep(path)
+
+
+YAML_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+)
