@@ -15,7 +15,8 @@ from uturn_sim.validation import run_capacity, run_webster
 
 
 def labels(ax):
-    return [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = ax.get_legend() or ax.figure.legends[0]
+    return [t.get_text() for t in legend.get_texts()]
 
 
 def test_cumulative_curves(default_pair):
@@ -36,6 +37,12 @@ def test_queue_over_time_shows_storage_and_greens(default_pair):
     assert ax.get_ylabel() == "queue length (m)"
     assert any("storage 60 m" in t for t in labels(ax))
     assert any("green" in t for t in labels(ax))
+    assert [t for t in labels(ax) if t.startswith("phase:")] == [
+        "phase: NS through",
+        "phase: NS left",
+        "phase: EW through",
+        "phase: EW left",
+    ]
     t0, t1 = default_pair[0].window
     assert ax.get_xlim() == pytest.approx((t0 / 60, t1 / 60))
     assert len(ax.patches) >= 3600 / 130  # one shaded green per cycle

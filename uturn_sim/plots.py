@@ -87,6 +87,29 @@ def _shade_green(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
         )
 
 
+PHASE_COLORS = ("#7f8c8d", "#2e7d32", "#8e44ad", "#d35400", "#2980b9", "#c0392b")
+
+
+def _phase_strip(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
+    """Each phase's green as a coloured strip along the top of ``ax``."""
+    from .signal import phase_intervals
+
+    sig = res.scenario.signal
+    for j, ph in enumerate(phase_intervals(sig)):
+        first = np.floor((t0 - ph.start_s) / sig.cycle_s)
+        starts = ph.start_s + sig.cycle_s * np.arange(first, (t1 - ph.start_s) / sig.cycle_s + 1)
+        for k, s in enumerate(starts):
+            ax.axvspan(
+                s / 60,
+                (s + ph.green_end_s - ph.start_s) / 60,
+                ymin=0.965,
+                ymax=1.0,
+                color=PHASE_COLORS[j % len(PHASE_COLORS)],
+                lw=0,
+                label=f"phase: {ph.name}" if k == 0 else None,
+            )
+
+
 def queue_over_time(result: Result, t_range: tuple[float, float] | None = None) -> Figure:
     """Queue in the lane over time (m), with the storage limit and the left-turn greens."""
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
@@ -102,11 +125,12 @@ def queue_over_time(result: Result, t_range: tuple[float, float] | None = None) 
     storage = result.scenario.geometry.storage_m
     ax.axhline(storage, color="black", ls="--", lw=1, label=f"storage {storage:g} m")
     _shade_green(ax, result, t0, t1)
+    _phase_strip(ax, result, t0, t1)
     ax.set_xlim(t0 / 60, t1 / 60)
     ax.set_xlabel("time (min)")
     ax.set_ylabel("queue length (m)")
-    ax.set_title(f"Left-turn lane queue: {result.scheme} scheme")
-    ax.legend(loc="upper right")
+    ax.set_title(f"Left-turn lane queue: {result.scheme} scheme (top strip: phase greens)")
+    fig.legend(loc="outside lower center", fontsize=7, ncol=4)
     return fig
 
 
