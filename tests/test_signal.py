@@ -38,3 +38,39 @@ def test_adjacent_phases_merge_and_unserved_movement_is_empty():
     assert np.isinf(e.next_start_scalar(5.0))
     ph = phase_intervals(scn.signal)
     assert [p.end_s for p in ph] == [25.0, 60.0]
+
+
+def test_effective_green_matches_windows_for_every_plan():
+    from uturn_sim.scenario import MOVEMENTS
+
+    plans = [
+        small_scenario().signal,
+        small_scenario(
+            signal={
+                "cycle_s": 60,
+                "phases": [
+                    {
+                        "name": "a",
+                        "green_s": 20,
+                        "serves": [
+                            "left",
+                            "uturn",
+                            "opposing_through",
+                            "cross_right",
+                            "cross_left",
+                        ],
+                    },
+                    {"name": "b", "green_s": 30, "serves": ["left"]},
+                ],
+            }
+        ).signal,
+    ]
+    from uturn_sim import default_scenario
+
+    plans.append(default_scenario().signal)
+    for sig in plans:
+        for m in MOVEMENTS:
+            w = green_windows(sig, m, 10 * sig.cycle_s)
+            np.testing.assert_allclose(
+                w.total(3 * sig.cycle_s, 4 * sig.cycle_s), sig.effective_green_s(m)
+            )

@@ -143,12 +143,22 @@ class Signal(_Model):
         return self
 
     def effective_green_s(self, movement: str) -> float:
-        """Total effective green per cycle for ``movement``, s."""
+        """Total effective green per cycle for ``movement``, s.
+
+        A movement served by consecutive phases keeps its green through the
+        intergreen between them and loses the start-up time only once (as
+        :func:`uturn_sim.signal.green_windows` does).
+        """
+        serves = [movement in p.serves for p in self.phases]
+        n = len(serves)
         g = 0.0
-        for p in self.phases:
-            if movement in p.serves:
-                g += p.green_s - self.startup_lost_time_s + self.end_gain_s
-        return g
+        for i, p in enumerate(self.phases):
+            if not serves[i]:
+                continue
+            prev_serves, next_serves = serves[i - 1] and n > 1, serves[(i + 1) % n] and n > 1
+            g += p.green_s + (p.amber_s + p.all_red_s if next_serves else self.end_gain_s)
+            g -= 0.0 if prev_serves else self.startup_lost_time_s
+        return min(g, self.cycle_s)
 
 
 class Headway(_Model):
