@@ -10,10 +10,21 @@ field values where known.
 
 from __future__ import annotations
 
-import math
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from .demand import (
+    CONFLICTING,
+    MOVEMENTS,
+    STUDIED,
+    Demand,
+    Headway,
+    Movement,
+    Profile,
+    Stream,
+    StrictModel,
+)
 
 __all__ = [
     "CONFLICTING",
@@ -35,20 +46,10 @@ __all__ = [
     "VehicleMix",
 ]
 
-Movement = Literal["uturn", "left", "opposing_through", "cross_right", "cross_left"]
-STUDIED: tuple[str, ...] = ("uturn", "left")
-CONFLICTING: tuple[str, ...] = ("opposing_through", "cross_right", "cross_left")
-MOVEMENTS: tuple[str, ...] = STUDIED + CONFLICTING
 UTurnWhen = Literal["left_green", "any_safe_gap", "left_green_or_safe_gap"]
 
-_FINITE = {"allow_inf_nan": False}
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, **_FINITE)
-
-
-class Simulation(_Model):
+class Simulation(StrictModel):
     """Run length, warm-up and seeding."""
 
     duration_s: float = Field(3600.0, gt=0, le=31 * 86400, description="Measured period, s.")
@@ -70,7 +71,7 @@ class Simulation(_Model):
         return self.warmup_s + self.duration_s + self.cooldown_s
 
 
-class Geometry(_Model):
+class Geometry(StrictModel):
     """The studied approach's left-turn lane."""
 
     storage_m: float = Field(60.0, gt=0, le=2000, description="Left-turn lane storage, m.")
@@ -91,7 +92,7 @@ class Geometry(_Model):
         return self
 
 
-class Phase(_Model):
+class Phase(StrictModel):
     """One signal phase: green, then amber, then all-red."""
 
     name: str = Field(min_length=1, max_length=80, description="Phase name (unique).")
@@ -101,7 +102,7 @@ class Phase(_Model):
     serves: list[Movement] = Field(default_factory=list, description="Movements given this green.")
 
 
-class Signal(_Model):
+class Signal(StrictModel):
     """Fixed-time signal plan."""
 
     cycle_s: float = Field(130.0, gt=0, le=600, description="Cycle length, s.")
@@ -161,102 +162,7 @@ class Signal(_Model):
         return min(g, self.cycle_s)
 
 
-class Headway(_Model):
-    """Headway model of an arrival stream.
-
-    ``poisson``: exponential headways.  ``shifted_exponential``: exponential
-    plus ``min_headway_s``.  ``cowan_m3``: a share ``bunched_share`` of vehicles
-    follow at exactly ``min_headway_s``, the rest at ``min_headway_s`` plus an
-    exponential (Cowan 1975).
-    """
-
-    model: Literal["poisson", "shifted_exponential", "cowan_m3"] = Field(
-        "poisson", description="Headway distribution."
-    )
-    min_headway_s: float = Field(1.5, ge=0, le=10, description="Minimum headway, s.")
-    bunched_share: float = Field(0.0, ge=0, lt=1, description="Cowan M3 bunched share (0..1).")
-
-
-class Stream(_Model):
-    """Demand of one movement."""
-
-    flow_veh_h: float = Field(ge=0, description="Hourly demand of the movement, veh/h (all lanes).")
-    lanes: int = Field(1, ge=1, le=6, description="Lanes carrying it (conflicting streams).")
-    saturation_flow_veh_h_lane: float = Field(
-        1800.0, gt=0, le=2600, description="Saturation flow per lane at its green, veh/h/lane."
-    )
-    signalized: bool = Field(True, description="False: passes the conflict area ungated.")
-    headway: Headway = Field(default_factory=Headway, description="Headway model.")
-
-    @model_validator(mode="after")
-    def _flow_feasible(self) -> Self:
-        per_lane = self.flow_veh_h / self.lanes
-        if per_lane > 2400:
-            raise ValueError(f"flow_veh_h is {per_lane:g} veh/h per lane; more than 2400 is absurd")
-        h = self.headway
-        if h.model != "poisson" and per_lane > 0:
-            mean_h = 3600.0 / per_lane
-            if h.min_headway_s >= mean_h:
-                raise ValueError(
-                    f"headway.min_headway_s ({h.min_headway_s:g} s) must be below the mean "
-                    f"headway {mean_h:.3g} s of flow_veh_h {self.flow_veh_h:g} veh/h on "
-                    f"{self.lanes} lane(s)"
-                )
-        return self
-
-
-class Profile(_Model):
-    """Piecewise-constant demand factors (e.g. 15-minute rates / hourly rate).
-
-    Interval 0 starts at the beginning of the measured period; the warm-up uses
-    the first factor and times after the last interval the last factor.
-    """
-
-    interval_s: float = Field(900.0, gt=0, le=86400, description="Length of one interval, s.")
-    factors: list[float] = Field(
-        min_length=1, max_length=100_000, description="Rate factor per interval (x flow_veh_h)."
-    )
-    applies_to: list[Movement] = Field(
-        default_factory=lambda: ["uturn", "left"], description="Movements the profile scales."
-    )
-
-    @model_validator(mode="after")
-    def _factors_ok(self) -> Self:
-        for i, f in enumerate(self.factors):
-            if not (0 <= f <= 10) or not math.isfinite(f):
-                raise ValueError(f"factors[{i}] = {f!r}; each factor must be within 0..10")
-        return self
-
-
-class Demand(_Model):
-    """Hourly demands of the studied and conflicting movements, veh/h."""
-
-    uturn: Stream = Field(
-        default_factory=lambda: Stream(flow_veh_h=220), description="Studied approach U-turns."
-    )
-    left: Stream = Field(
-        default_factory=lambda: Stream(flow_veh_h=80), description="Studied approach left turns."
-    )
-    opposing_through: Stream = Field(
-        default_factory=lambda: Stream(flow_veh_h=900, lanes=2),
-        description="Opposing through movement (conflicting).",
-    )
-    cross_right: Stream = Field(
-        default_factory=lambda: Stream(flow_veh_h=200),
-        description="Cross street right turn into the U-turn's target leg (conflicting).",
-    )
-    cross_left: Stream = Field(
-        default_factory=lambda: Stream(flow_veh_h=150),
-        description="Cross street left turn into the U-turn's target leg (conflicting).",
-    )
-    profile: Profile | None = Field(None, description="Optional time-varying demand profile.")
-
-    def stream(self, movement: str) -> Stream:
-        """The :class:`Stream` of ``movement``."""
-        return getattr(self, movement)
-
-
-class CriticalGap(_Model):
+class CriticalGap(StrictModel):
     """Distribution of drivers' critical gaps, s (each driver keeps one value)."""
 
     distribution: Literal["constant", "normal", "lognormal", "uniform"] = Field(
@@ -279,7 +185,7 @@ class CriticalGap(_Model):
         return self
 
 
-class Behaviour(_Model):
+class Behaviour(StrictModel):
     """Driver behaviour and discharge parameters."""
 
     critical_gap: CriticalGap = Field(
@@ -321,7 +227,7 @@ class Behaviour(_Model):
         return self
 
 
-class VehicleMix(_Model):
+class VehicleMix(StrictModel):
     """Share of long vehicles on the studied approach."""
 
     heavy_share: float = Field(0.0, ge=0, le=1, description="Share of heavy vehicles (0..1).")
@@ -331,13 +237,13 @@ class VehicleMix(_Model):
     )
 
 
-class Ordinary(_Model):
+class Ordinary(StrictModel):
     """Options of the ordinary shared FIFO lane."""
 
     uturn_when: UTurnWhen = Field("left_green", description="When a U-turner at the head may go.")
 
 
-class Linked(_Model):
+class Linked(StrictModel):
     """Options of the multi-car linked U-turn lane."""
 
     uturn_when: UTurnWhen = Field(
@@ -352,7 +258,7 @@ class Linked(_Model):
     )
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """Everything one run needs."""
 
     name: str = Field("unnamed", max_length=200, description="Scenario name.")
