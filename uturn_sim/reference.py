@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 
 from pydantic import BaseModel
@@ -16,7 +17,7 @@ END = "<!-- scenario-reference:end -->"
 
 
 def _type_name(ann: object) -> str:
-    text = str(ann).replace("typing.", "").replace("uturn_sim.scenario.", "")
+    text = re.sub(r"uturn_sim\.\w+\.", "", str(ann).replace("typing.", ""))
     text = text.replace("<class '", "").replace("'>", "")
     return text.replace("|", "or")
 
