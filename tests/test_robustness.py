@@ -287,3 +287,55 @@ def test_sweep_binary_huge_and_bomb_files(tmp_path):
 YAML_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
 )
+
+
+def test_profile_peak_checked_for_headway_and_flow(default):
+    # found by review: a profile peak beyond the minimum headway crashed the arrival core
+    with pytest.raises(
+        us.ScenarioError, match=r"demand\.uturn\.headway\.min_headway_s: 2 s leaves no room"
+    ):
+        us.update_scenario(
+            default,
+            {
+                "demand.uturn.flow_veh_h": 1000,
+                "demand.uturn.headway.model": "shifted_exponential",
+                "demand.uturn.headway.min_headway_s": 2.0,
+                "demand.profile.factors": [1.0, 2.0],
+            },
+        )
+    with pytest.raises(us.ScenarioError, match=r"demand\.left\.flow_veh_h: 4000 veh/h per lane"):
+        us.update_scenario(
+            default, {"demand.left.flow_veh_h": 2000, "demand.profile.factors": [1.0, 2.0]}
+        )
+
+
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), JUNK), min_size=1, max_size=2))
+def test_every_valid_mutation_also_runs(mutations):
+    """Valid means runnable: whatever passes validation simulates without an exception."""
+    data = copy.deepcopy(DEFAULT)
+    for path, value in mutations:
+        node = data
+        try:
+            for k in path[:-1]:
+                node = node[k]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        scn = us.load_scenario(data)
+        scn = us.update_scenario(
+            scn,
+            {
+                "simulation.duration_s": 600.0,
+                "simulation.warmup_s": 0.0,
+                "simulation.cooldown_s": 0.0,
+            },
+        )
+    except us.ScenarioError:
+        return
+    table = us.build_arrivals(scn)
+    for scheme in ("ordinary", "linked"):
+        us.simulate(scn, scheme, arrivals=table).check_conservation()

@@ -172,9 +172,9 @@ def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel])
 
 
 def _cross_field(msg: str, lines: Lines | None) -> list[str]:
-    """Split a cross-field message ("a.b.c says ...; d.e says ...") into located problems."""
+    """Split a cross-field message (one "a.b.c says ..." per line) into located problems."""
     out = []
-    for part in msg.split("; "):
+    for part in msg.split("\n"):
         head, _, rest = part.partition(" ")
         loc = tuple(head.split("."))
         if rest and all(p.isidentifier() for p in loc):
@@ -223,7 +223,10 @@ def set_path(data: dict, dotted: str, value: Any, where: str = "") -> None:
             hint = f" (did you mean {guess[0]!r}?)" if guess else ""
             raise ScenarioError([f"{where}{dotted}: {here} has no field {part!r}{hint}"], what=what)
         if i == len(parts) - 1:
-            if isinstance(node[key], (dict, list)):
+            old = node[key]
+            if isinstance(old, dict) or (
+                isinstance(old, list) and any(isinstance(x, dict) for x in old)
+            ):
                 raise ScenarioError([f"{where}{dotted}: is a section, not a value"], what=what)
             node[key] = value
         else:

@@ -315,14 +315,37 @@ class Scenario(StrictModel):
                     f"below its signal capacity {cap:.0f} veh/h (lanes x saturation x g/C); "
                     "a conflicting stream must be able to clear"
                 )
+        problems += self._peak_problems()
         if self.vehicle_mix.heavy_uturn_slots > self.geometry.slots:
             problems.append(
                 f"vehicle_mix.heavy_uturn_slots {self.vehicle_mix.heavy_uturn_slots} "
                 f"exceeds geometry.slots ({self.geometry.slots})"
             )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one problem per line
         return self
+
+    def _peak_problems(self) -> list[str]:
+        """Per-lane flow and minimum headway must stay feasible at the profile's peak."""
+        out = []
+        if self.demand.profile is None:
+            return out
+        peak = max(self.demand.profile.factors)
+        for m in self.demand.profile.applies_to:
+            s = self.demand.stream(m)
+            per_lane = s.flow_veh_h * peak / s.lanes
+            if per_lane > 2400:
+                out.append(
+                    f"demand.{m}.flow_veh_h {per_lane:g} veh/h per lane at the profile's peak "
+                    f"(factor {peak:g}); more than 2400 is absurd"
+                )
+            elif s.headway.model != "poisson" and per_lane * s.headway.min_headway_s >= 3600:
+                out.append(
+                    f"demand.{m}.headway.min_headway_s {s.headway.min_headway_s:g} s leaves no "
+                    f"room at the profile's peak ({per_lane:g} veh/h per lane, mean headway "
+                    f"{3600 / per_lane:.3g} s)"
+                )
+        return out
 
     def _profiled(self, movement: str) -> bool:
         p = self.demand.profile
