@@ -194,7 +194,12 @@ def sweep(
         if progress:
             progress(finished, len(tasks))
     result = pd.read_csv(path) if path is not None else pd.concat(frames, ignore_index=True)
-    return result.sort_values(KEY_COLUMNS, kind="stable", key=_order_key).reset_index(drop=True)
+    result = result.sort_values(KEY_COLUMNS, kind="stable", key=_order_key).reset_index(drop=True)
+    if path is not None:  # the finished file is in canonical order, however it was produced
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        result.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    return result
 
 
 def _order_key(col: pd.Series) -> pd.Series:
