@@ -31,3 +31,11 @@ def test_queue_steps_and_time_weighting():
     assert mx == 3 and p95 == 3
     mean, p95, mx = time_weighted_stats(t, n, 5.0, 10.0)
     assert (mean, p95, mx) == (1.0, 1.0, 1.0)
+
+
+def test_unsignalized_los_thresholds():
+    from uturn_sim.metrics import LOS_UNSIGNALIZED
+
+    assert [level_of_service(d, LOS_UNSIGNALIZED) for d in (10, 15, 25, 35, 50, 50.1)] == list(
+        "ABCDEF"
+    )
