@@ -135,3 +135,13 @@ def test_cli_writes_plots(tmp_path):
         main(["animate", "--duration", "10", "--fps", "1", "--out", str(tmp_path / "x.gif")]) == 0
     )
     assert np.asarray(Image.open(tmp_path / "x.gif")).size > 0
+
+
+def test_animate_bad_output_names_exit_2(tmp_path, capsys):
+    assert main(["animate", "--duration", "5", "--out", str(tmp_path / "x.avi")]) == 2
+    assert "--out: animation file must end in .gif or .mp4" in capsys.readouterr().err
+    from matplotlib import animation
+
+    if not animation.writers.is_available("ffmpeg"):
+        assert main(["animate", "--duration", "5", "--out", str(tmp_path / "x.mp4")]) == 2
+        assert "MP4 needs ffmpeg" in capsys.readouterr().err

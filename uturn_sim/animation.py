@@ -16,10 +16,21 @@ import numpy as np
 from .plots import plt
 from .results import Result
 
-__all__ = ["animate", "lane_positions"]
+__all__ = ["animate", "check_writer", "lane_positions"]
 
 MOVEMENT_COLORS = {"uturn": "#1f6fb2", "left": "#e67e22"}
 TURN_S = 4.0  # how long a U-turner stays drawn on its arc after it starts, s
+
+
+def check_writer(path: str | Path) -> None:
+    """Raise ValueError unless ``path`` ends in .gif, or .mp4 with ffmpeg on the PATH."""
+    from matplotlib import animation
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise ValueError(f"animation file must end in .gif or .mp4, got {str(path)!r}")
+    if suffix == ".mp4" and not animation.writers.is_available("ffmpeg"):
+        raise ValueError("MP4 needs ffmpeg on the PATH (e.g. apt-get install ffmpeg); use .gif")
 
 
 def lane_positions(result: Result, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +69,8 @@ def animate(
     """
     from matplotlib import animation
     from matplotlib.patches import Rectangle
+
+    check_writer(path)
 
     scn = result.scenario
     spacing = scn.geometry.jam_spacing_m

@@ -194,12 +194,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from .animation import animate
+    from .animation import animate, check_writer
     from .results import simulate
 
     scn = _scenario(args.scenario)
     if args.duration <= 0 or args.fps < 1:
         raise _UsageError("--duration must be > 0 s and --fps >= 1")
+    try:
+        check_writer(args.out)
+    except ValueError as exc:
+        raise _UsageError(f"--out: {exc}") from None
     res = simulate(scn, args.scheme, seed=args.seed)
     path = animate(res, args.out, start_s=args.start, duration_s=args.duration, fps=args.fps)
     print(f"wrote {path}")
