@@ -89,3 +89,10 @@ def test_console_script_on_default_runs():
     )
     assert proc.returncode == 0, proc.stderr
     assert "liuyuan_longshan_am" in proc.stdout
+
+
+def test_unwritable_out_is_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["run", "--out", str(blocker / "sub")]) == 2
+    assert "cannot read or write" in capsys.readouterr().err
