@@ -288,15 +288,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"uturn-sim: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return 0
     except OSError as exc:  # e.g. an --out directory that cannot be written
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"uturn-sim: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into e.g. `head`
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
