@@ -291,9 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()
         return 0
-    except OSError as exc:  # e.g. an --out directory that cannot be written
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"uturn-sim: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # an --out path that cannot be written, an unreachable scheduler
+        if getattr(exc, "filename", None):
+            print(f"uturn-sim: cannot read or write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        else:
+            print(f"uturn-sim: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
