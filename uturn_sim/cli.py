@@ -293,9 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as exc:  # an --out path that cannot be written, an unreachable scheduler
         if getattr(exc, "filename", None):
-            print(f"uturn-sim: cannot read or write {exc.filename}: {exc.strerror}", file=sys.stderr)
+            msg = f"cannot read or write {exc.filename}: {exc.strerror}"
         else:
-            print(f"uturn-sim: {exc}", file=sys.stderr)
+            msg = str(exc)
+        print(f"uturn-sim: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
