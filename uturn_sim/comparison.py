@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from .lane import SCHEMES
 from .results import Result, simulate
 from .scenario import Scenario
 from .traffic import build_arrivals
 
 __all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair"]
 
-SCHEMES = ("ordinary", "linked")
 MEASURES = (
     "throughput_veh_h",
     "delay_mean_s",

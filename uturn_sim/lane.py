@@ -19,7 +19,7 @@ from .gaps import GapFinder
 from .scenario import Scenario
 from .traffic import ArrivalTable
 
-__all__ = ["GAP", "GREEN", "LaneRules", "LaneState", "rules_for"]
+__all__ = ["GAP", "GREEN", "SCHEMES", "LaneRules", "LaneState", "rules_for"]
 
 GREEN, GAP = 1, 2  # how a vehicle was served: protected green, or an accepted gap
 SCHEMES = ("ordinary", "linked")

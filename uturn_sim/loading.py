@@ -131,10 +131,11 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(scenario)"
 
 
-def _line_of(loc: tuple[Any, ...], lines: Lines | None) -> int | None:
+def _line_of(loc: tuple[Any, ...], lines: Lines | None, keys: set[Any] | None = None) -> int | None:
     if not lines:
         return None
-    clean = tuple(p for p in loc if isinstance(p, int) or p in _keys_seen(lines))
+    keys = _keys_seen(lines) if keys is None else keys
+    clean = tuple(p for p in loc if isinstance(p, int) or p in keys)
     for n in range(len(clean), 0, -1):
         if clean[:n] in lines:
             return lines[clean[:n]]
@@ -147,10 +148,11 @@ def _keys_seen(lines: Lines) -> set[Any]:
 
 def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel]) -> list[str]:
     msgs = []
+    keys = _keys_seen(lines) if lines else set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         path = _path(loc)
-        line = _line_of(loc, lines)
+        line = _line_of(loc, lines, keys)
         at = f" (line {line})" if line else ""
         if err["type"] == "extra_forbidden":
             holder = _field_model(model, loc)

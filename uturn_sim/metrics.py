@@ -140,7 +140,7 @@ def summarize(
         done = in_win & ~np.isnan(d)
         delay = (d - a)[done]
         qt, qn = queue_steps(a[sel], d[sel])
-        mt, mm = queue_steps(a[sel], d[sel], length[sel])
+        mt, mm = (lane_t, lane_m) if name == "all" else queue_steps(a[sel], d[sel], length[sel])
         qn_stats = time_weighted_stats(qt, qn, t0, t1)
         qm_stats = time_weighted_stats(mt, mm, t0, t1)
         per_gap = np.nan

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .comparison import compare, mean_ci
+from .lane import SCHEMES
 from .loading import default_scenario, validate_mapping
 from .results import simulate
 from .scenario import Scenario
@@ -257,7 +258,7 @@ def littles_law(scn: Scenario, replications: int = 5) -> pd.DataFrame:
     only by edge effects that vanish as the period grows.
     """
     rows = []
-    for scheme in ("ordinary", "linked"):
+    for scheme in SCHEMES:
         ratio = []
         for r in range(replications):
             res = simulate(scn, scheme, replication=r)
