@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 import uturn_sim as us
-from uturn_sim.engine import run_lane
-from uturn_sim.lane import rules_for
+from uturn_sim.model.engine import run_lane
+from uturn_sim.model.lane import rules_for
 
 
 def timed(scn, scheme, table) -> float:

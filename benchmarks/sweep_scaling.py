@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 
-from uturn_sim.sweeps import load_sweep, sweep
+from uturn_sim.sweeps.run import load_sweep, sweep
 
 
 def main(path: str) -> None:

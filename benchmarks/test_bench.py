@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import uturn_sim as us
-from uturn_sim.arrivals import arrival_times, gate
-from uturn_sim.engine import run_lane
-from uturn_sim.lane import rules_for
-from uturn_sim.signal import green_windows
+from uturn_sim.model.engine import run_lane
+from uturn_sim.model.lane import rules_for
+from uturn_sim.traffic.headways import arrival_times, gate
+from uturn_sim.traffic.signal import green_windows
 
 N = 1_000_000
 FLOW = 3600.0  # veh/h: 1 veh/s, so N vehicles in N seconds

@@ -82,7 +82,7 @@ DESIGN = [
     "A sweep of slots × U-turn demand on the default intersection (the grid of "
     "`scenarios/sweep_slots_demand.yaml`), both schemes, common random numbers across cells.",
     "import os\n\nimport matplotlib.pyplot as plt\n\nimport uturn_sim as us\n"
-    "from uturn_sim import plots\nfrom uturn_sim.sweeps import aggregate\n\n"
+    "from uturn_sim import plots\nfrom uturn_sim.sweeps.run import aggregate\n\n"
     "QUICK = bool(os.environ.get('UTURN_SIM_QUICK'))  # set by the test suite\n"
     "spec = {\n"
     "    'base': 'default',\n"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import uturn_sim as us
-from uturn_sim.signal import green_windows
-from uturn_sim.traffic import ArrivalTable
+from uturn_sim.traffic.signal import green_windows
+from uturn_sim.traffic.table import ArrivalTable
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -3,9 +3,9 @@ import pytest
 from scipy import stats
 
 import uturn_sim as us
-from uturn_sim.arrivals import arrival_times, gate, lindley, unit_headways
-from uturn_sim.signal import green_windows
-from uturn_sim.streams import STREAM_NAMES, replication_seed, spawn_streams
+from uturn_sim.traffic.headways import arrival_times, gate, lindley, unit_headways
+from uturn_sim.traffic.seeds import STREAM_NAMES, replication_seed, spawn_streams
+from uturn_sim.traffic.signal import green_windows
 
 from .conftest import small_scenario
 

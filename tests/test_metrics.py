@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from uturn_sim.metrics import level_of_service, queue_steps, time_weighted_stats
+from uturn_sim.measures.summary import level_of_service, queue_steps, time_weighted_stats
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_queue_steps_and_time_weighting():
 
 
 def test_unsignalized_los_thresholds():
-    from uturn_sim.metrics import LOS_UNSIGNALIZED
+    from uturn_sim.measures.summary import LOS_UNSIGNALIZED
 
     assert [level_of_service(d, LOS_UNSIGNALIZED) for d in (10, 15, 25, 35, 50, 50.1)] == list(
         "ABCDEF"

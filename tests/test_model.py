@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import uturn_sim as us
-from uturn_sim.results import VEHICLE_COLUMNS
+from uturn_sim.model.result import VEHICLE_COLUMNS
 
 from .conftest import small_scenario
 

@@ -8,8 +8,8 @@ critical gap 6.4 s, follow-up 2.5 s, start lag 1.5 s, move-up 3 m/s over 7.5 m
 import numpy as np
 import pytest
 
-from uturn_sim.engine import run_lane
-from uturn_sim.lane import GAP, GREEN, rules_for
+from uturn_sim.model.engine import run_lane
+from uturn_sim.model.lane import GAP, GREEN, rules_for
 
 from .conftest import hand_table, small_scenario
 

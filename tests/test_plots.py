@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from uturn_sim import plots
-from uturn_sim.animation import animate, lane_positions
 from uturn_sim.cli import main
-from uturn_sim.sweeps import aggregate, sweep
-from uturn_sim.validation import run_capacity, run_webster
+from uturn_sim.plots.animation import animate, lane_positions
+from uturn_sim.sweeps.run import aggregate, sweep
+from uturn_sim.validation.experiments import run_capacity, run_webster
 
 
 def labels(ax):

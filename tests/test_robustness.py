@@ -206,7 +206,7 @@ SWEEP_CORPUS = sorted((Path(__file__).parent / "corpus" / "sweeps").glob("*.yaml
 
 @pytest.mark.parametrize("path", SWEEP_CORPUS, ids=[p.stem for p in SWEEP_CORPUS])
 def test_sweep_corpus_error_names_field(path):
-    from uturn_sim.sweeps import load_sweep
+    from uturn_sim.sweeps.run import load_sweep
 
     with pytest.raises(us.ScenarioError) as info:
         load_sweep(path)
@@ -241,7 +241,7 @@ SWEEP = {
 )
 @given(st.sampled_from(["parameters", "replications", "seed", "schemes", "base", "extra"]), JUNK)
 def test_mutated_sweeps_load_or_raise_scenario_error(key, value):
-    from uturn_sim.sweeps import load_sweep
+    from uturn_sim.sweeps.run import load_sweep
 
     data = copy.deepcopy(SWEEP)
     data[key] = value
@@ -271,7 +271,7 @@ def test_studied_stream_fields_that_would_be_ignored_are_errors(default, field, 
 
 
 def test_sweep_binary_huge_and_bomb_files(tmp_path):
-    from uturn_sim.sweepspec import load_sweep
+    from uturn_sim.sweeps.spec import load_sweep
 
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(bytes(range(256)) * 4)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import uturn_sim as us
-from uturn_sim.loading import scenario_to_yaml
+from uturn_sim.scenario.loading import scenario_to_yaml
 
 from .conftest import ROOT, SMALL_SIGNAL
 
@@ -57,7 +57,7 @@ def test_every_shipped_scenario_is_valid(path):
 
 @pytest.mark.parametrize("path", [p for p in SHIPPED if p.name.startswith("sweep_")])
 def test_every_shipped_sweep_is_valid(path):
-    from uturn_sim.sweepspec import load_sweep
+    from uturn_sim.sweeps.spec import load_sweep
 
     assert "base" in yaml.safe_load(path.read_text())
     load_sweep(path)
@@ -246,7 +246,7 @@ def test_file_errors(tmp_path):
 
 
 def test_readme_reference_block_is_generated_from_the_models():
-    from uturn_sim.reference import scenario_reference
+    from uturn_sim.scenario.reference import scenario_reference
 
     assert scenario_reference() in (ROOT / "README.md").read_text()
 
@@ -280,7 +280,7 @@ def test_lazy_api_names_are_the_functions_not_modules():
     import importlib
     import inspect
 
-    for mod in ("comparison", "sweeps", "results", "loading", "traffic", "sweepspec"):
+    for mod in ("study", "sweeps", "model", "scenario", "traffic", "measures", "validation"):
         importlib.import_module(f"uturn_sim.{mod}")
     for name in us.__all__:
         obj = getattr(us, name)

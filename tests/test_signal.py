@@ -1,6 +1,6 @@
 import numpy as np
 
-from uturn_sim.signal import green_windows, phase_intervals
+from uturn_sim.traffic.signal import green_windows, phase_intervals
 
 from .conftest import small_scenario
 
@@ -41,7 +41,7 @@ def test_adjacent_phases_merge_and_unserved_movement_is_empty():
 
 
 def test_effective_green_matches_windows_for_every_plan():
-    from uturn_sim.scenario import MOVEMENTS
+    from uturn_sim.scenario.model import MOVEMENTS
 
     plans = [
         small_scenario().signal,

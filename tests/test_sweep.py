@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import uturn_sim as us
-from uturn_sim.sweeps import aggregate, load_sweep, sweep
+from uturn_sim.sweeps.run import aggregate, load_sweep, sweep
 
 from .conftest import ROOT
 

@@ -12,30 +12,30 @@ from .errors import ScenarioError
 # Names are imported on first use (PEP 562) so that `uturn-sim check` and `schema`
 # start without loading pandas, SciPy and SimPy.
 _WHERE = {
-    "ArrivalTable": "traffic",
-    "Comparison": "comparison",
-    "Result": "results",
-    "Scenario": "scenario",
-    "SweepSpec": "sweepspec",
-    "build_arrivals": "traffic",
-    "compare": "comparison",
-    "default_scenario": "loading",
-    "load_scenario": "loading",
-    "load_sweep": "sweepspec",
-    "scenario_schema": "loading",
-    "simulate": "results",
-    "sweep": "sweeps",
-    "update_scenario": "loading",
+    "ArrivalTable": "traffic.table",
+    "Comparison": "study.compare",
+    "Result": "model.result",
+    "Scenario": "scenario.model",
+    "SweepSpec": "sweeps.spec",
+    "build_arrivals": "traffic.table",
+    "compare": "study.compare",
+    "default_scenario": "scenario.loading",
+    "load_scenario": "scenario.loading",
+    "load_sweep": "sweeps.spec",
+    "scenario_schema": "scenario.loading",
+    "simulate": "model.result",
+    "sweep": "sweeps.run",
+    "update_scenario": "scenario.loading",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .comparison import Comparison, compare
-    from .loading import default_scenario, load_scenario, scenario_schema, update_scenario
-    from .results import Result, simulate
-    from .scenario import Scenario
-    from .sweeps import sweep
-    from .sweepspec import SweepSpec, load_sweep
-    from .traffic import ArrivalTable, build_arrivals
+    from .model.result import Result, simulate
+    from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
+    from .scenario.model import Scenario
+    from .study.compare import Comparison, compare
+    from .sweeps.run import sweep
+    from .sweeps.spec import SweepSpec, load_sweep
+    from .traffic.table import ArrivalTable, build_arrivals
 
 
 def __getattr__(name: str) -> object:

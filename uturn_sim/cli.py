@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ScenarioError
-from .loading import default_scenario, load_scenario, scenario_schema, scenario_to_yaml
-from .scenario import Scenario
+from uturn_sim.errors import ScenarioError
+from uturn_sim.scenario.loading import (
+    default_scenario,
+    load_scenario,
+    scenario_schema,
+    scenario_to_yaml,
+)
+from uturn_sim.scenario.model import Scenario
 
 __all__ = ["main"]
 
@@ -79,7 +84,7 @@ def _write_out(out: str, scn: Scenario, frames: dict[str, pd.DataFrame]) -> Path
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .results import simulate
+    from uturn_sim.model.result import simulate
 
     scn = _scenario(args.scenario)
     res = simulate(scn, args.scheme, seed=args.seed)
@@ -100,14 +105,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         d = _write_out(args.out, scn, {"vehicles": res.vehicles, "summary": summ})
         print(f"wrote {d}/vehicles.csv, summary.csv, scenario.yaml")
     if args.plots:
-        from .plots import write_run_plots
+        from uturn_sim.plots.figures import write_run_plots
 
         print("wrote " + ", ".join(str(p) for p in write_run_plots(res, args.plots)))
     return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare, replication_pair
+    from uturn_sim.study.compare import compare, replication_pair
 
     scn = _scenario(args.scenario)
     n = scn.simulation.replications if args.replications is None else args.replications
@@ -150,20 +155,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         )
         print(f"\nwrote {d}/comparison.csv, summaries.csv, vehicles.csv, scenario.yaml")
     if args.plots:
-        from .plots import write_compare_plots
+        from uturn_sim.plots.figures import write_compare_plots
 
         print("wrote " + ", ".join(str(p) for p in write_compare_plots(pair, args.plots)))
     return 0
 
 
 def _los(delay: float) -> str:
-    from .metrics import level_of_service
+    from uturn_sim.measures.summary import level_of_service
 
     return level_of_service(delay)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweeps import aggregate, load_sweep, sweep
+    from uturn_sim.sweeps.run import aggregate, load_sweep, sweep
 
     spec, _, _ = load_sweep(Path(args.sweep))  # validate every cell before starting workers
     if args.workers is not None and args.workers < 1:
@@ -194,8 +199,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from .animation import animate, check_writer
-    from .results import simulate
+    from uturn_sim.model.result import simulate
+    from uturn_sim.plots.animation import animate, check_writer
 
     scn = _scenario(args.scenario)
     if args.duration <= 0 or args.fps < 1:
@@ -218,7 +223,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_schema(args: argparse.Namespace) -> int:
     if args.markdown:
-        from .reference import scenario_reference
+        from uturn_sim.scenario.reference import scenario_reference
 
         sys.stdout.write(scenario_reference())
     else:

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 
 import uturn_sim as us
-from uturn_sim.comparison import mean_ci
-from uturn_sim.theory import (
-    cowan_m3_capacity,
-    harders_capacity,
-    hcm_uniform_delay,
-    linked_capacity,
-    webster_delay,
-)
-from uturn_sim.validation import (
+from uturn_sim.study.compare import mean_ci
+from uturn_sim.validation.experiments import (
     LAG,
     TC,
     TF,
@@ -26,6 +19,13 @@ from uturn_sim.validation import (
     littles_law,
     run_capacity,
     run_webster,
+)
+from uturn_sim.validation.theory import (
+    cowan_m3_capacity,
+    harders_capacity,
+    hcm_uniform_delay,
+    linked_capacity,
+    webster_delay,
 )
 
 REPS = 12

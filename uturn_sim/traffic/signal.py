@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import Signal
+from uturn_sim.scenario.model import Signal
 
 __all__ = ["GreenWindows", "PhaseInterval", "green_windows", "phase_intervals"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import plt
-from .results import Result
+from uturn_sim.model.result import Result
+from uturn_sim.plots.figures import plt
 
 __all__ = ["animate", "check_writer", "lane_positions"]
 

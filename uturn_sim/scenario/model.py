@@ -14,7 +14,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from .demand import (
+from uturn_sim.scenario.demand import (
     CONFLICTING,
     MOVEMENTS,
     STUDIED,

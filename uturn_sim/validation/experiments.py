@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .comparison import compare, mean_ci
-from .lane import SCHEMES
-from .loading import default_scenario, validate_mapping
-from .results import simulate
-from .scenario import Scenario
-from .theory import (
+from uturn_sim.model.lane import SCHEMES
+from uturn_sim.model.result import simulate
+from uturn_sim.scenario.loading import default_scenario, validate_mapping
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.study.compare import compare, mean_ci
+from uturn_sim.validation.theory import (
     cowan_m3_capacity,
     harders_capacity,
     hcm_uniform_delay,
@@ -220,10 +220,10 @@ def uniform_arrival_delay(x: float, duration_s: float = 36000.0, phases: int = 7
     Averaged over ``phases`` arrival phases; isolates the discrete-departure effect
     from randomness (compare with HCM ``d1``).
     """
-    from .engine import run_lane
-    from .lane import rules_for
-    from .signal import green_windows
-    from .traffic import ArrivalTable
+    from uturn_sim.model.engine import run_lane
+    from uturn_sim.model.lane import rules_for
+    from uturn_sim.traffic.signal import green_windows
+    from uturn_sim.traffic.table import ArrivalTable
 
     scn = webster_scenario(x, duration_s=duration_s)
     q = scn.demand.left.flow_veh_h / 3600.0
@@ -305,7 +305,7 @@ def crn_variance(scn: Scenario, replications: int = 20, measure: str = "delay_me
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - report generator
     """Write ``docs/validation.md`` and its figures."""
-    from .report import write_validation_report
+    from uturn_sim.validation.report import write_validation_report
 
     p = argparse.ArgumentParser(description="Regenerate the validation report.")
     p.add_argument("--out", default="docs")

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from .lane import SCHEMES
-from .results import Result, simulate
-from .scenario import Scenario
-from .traffic import build_arrivals
+from uturn_sim.model.lane import SCHEMES
+from uturn_sim.model.result import Result, simulate
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.table import build_arrivals
 
 __all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair"]
 

@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ScenarioError
-from .scenario import Scenario
+from uturn_sim.errors import ScenarioError
+from uturn_sim.scenario.model import Scenario
 
 __all__ = [
     "DEFAULT_SCENARIO_FILE",

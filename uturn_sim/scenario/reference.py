@@ -8,7 +8,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .scenario import Scenario
+from uturn_sim.scenario.model import Scenario
 
 __all__ = ["scenario_reference"]
 
@@ -17,7 +17,7 @@ END = "<!-- scenario-reference:end -->"
 
 
 def _type_name(ann: object) -> str:
-    text = re.sub(r"uturn_sim\.\w+\.", "", str(ann).replace("typing.", ""))
+    text = re.sub(r"uturn_sim(\.\w+)*\.", "", str(ann).replace("typing.", ""))
     text = text.replace("<class '", "").replace("'>", "")
     return text.replace("|", "or")
 

@@ -18,9 +18,15 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ScenarioError
-from .loading import default_scenario, load_scenario, parse_yaml, set_path, validate_mapping
-from .scenario import Scenario
+from uturn_sim.errors import ScenarioError
+from uturn_sim.scenario.loading import (
+    default_scenario,
+    load_scenario,
+    parse_yaml,
+    set_path,
+    validate_mapping,
+)
+from uturn_sim.scenario.model import Scenario
 
 __all__ = ["MAX_CELLS", "Range", "SweepSpec", "cell_scenarios", "load_sweep"]
 
@@ -144,7 +150,7 @@ def load_sweep(
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        from .loading import _messages
+        from uturn_sim.scenario.loading import _messages
 
         raise ScenarioError(_messages(exc, lines, SweepSpec), what="sweep") from None
     if spec.base == "default":

@@ -13,8 +13,8 @@ import math
 
 import simpy
 
-from .lane import LaneRules, LaneState
-from .traffic import ArrivalTable
+from uturn_sim.model.lane import LaneRules, LaneState
+from uturn_sim.traffic.table import ArrivalTable
 
 __all__ = ["run_lane"]
 

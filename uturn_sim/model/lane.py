@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gaps import GapFinder
-from .scenario import Scenario
-from .traffic import ArrivalTable
+from uturn_sim.model.gaps import GapFinder
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.table import ArrivalTable
 
 __all__ = ["GAP", "GREEN", "SCHEMES", "LaneRules", "LaneState", "rules_for"]
 

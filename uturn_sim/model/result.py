@@ -8,11 +8,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .engine import run_lane
-from .lane import GAP, GREEN, LaneState, rules_for
-from .metrics import queue_steps, summarize
-from .scenario import Scenario
-from .traffic import ArrivalTable, build_arrivals
+from uturn_sim.measures.summary import queue_steps, summarize
+from uturn_sim.model.engine import run_lane
+from uturn_sim.model.lane import GAP, GREEN, LaneState, rules_for
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.table import ArrivalTable, build_arrivals
 
 __all__ = ["VEHICLE_COLUMNS", "Result", "simulate"]
 

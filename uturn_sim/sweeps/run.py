@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .comparison import mean_ci
-from .errors import ScenarioError
-from .results import simulate
-from .scenario import Scenario
-from .sweepspec import Scalar, SweepSpec, load_sweep
-from .traffic import build_arrivals
+from uturn_sim.errors import ScenarioError
+from uturn_sim.model.result import simulate
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.study.compare import mean_ci
+from uturn_sim.sweeps.spec import Scalar, SweepSpec, load_sweep
+from uturn_sim.traffic.table import build_arrivals
 
 __all__ = ["SweepSpec", "aggregate", "load_sweep", "run_chunk", "sweep"]
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrivals import arrival_times, gate
-from .scenario import CONFLICTING, Scenario
-from .signal import GreenWindows, green_windows
-from .streams import replication_seed, spawn_streams
+from uturn_sim.scenario.model import CONFLICTING, Scenario
+from uturn_sim.traffic.headways import arrival_times, gate
+from uturn_sim.traffic.seeds import replication_seed, spawn_streams
+from uturn_sim.traffic.signal import GreenWindows, green_windows
 
 __all__ = ["MOVEMENT_CODES", "ArrivalTable", "build_arrivals"]
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, validation
-from .scenario import Scenario
+from uturn_sim.plots import figures as plots
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.validation import experiments as validation
 
 __all__ = ["FULL", "QUICK", "write_validation_report"]
 

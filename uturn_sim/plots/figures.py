@@ -1,7 +1,8 @@
 """Figures engineers read first.  Every function takes results and returns a Figure.
 
 Nothing here shows or saves on its own except the ``write_*`` helpers used by
-the CLI.  matplotlib is imported only in this module (Agg when no display).
+the CLI.  matplotlib is imported only by this package; importing it never selects a backend
+(matplotlib falls back to Agg on a machine with no display).
 """
 
 from __future__ import annotations
@@ -9,18 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .metrics import LOS_SIGNALIZED
-from .results import Result
-from .theory import harders_capacity, linked_capacity
+from uturn_sim.measures.summary import LOS_SIGNALIZED
+from uturn_sim.model.result import Result
+from uturn_sim.validation.theory import harders_capacity, linked_capacity
 
 __all__ = [
     "SCHEME_COLORS",
@@ -92,7 +89,7 @@ PHASE_COLORS = ("#7f8c8d", "#2e7d32", "#8e44ad", "#d35400", "#2980b9", "#c0392b"
 
 def _phase_strip(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
     """Each phase's green as a coloured strip along the top of ``ax``."""
-    from .signal import phase_intervals
+    from uturn_sim.traffic.signal import phase_intervals
 
     sig = res.scenario.signal
     for j, ph in enumerate(phase_intervals(sig)):

@@ -1,0 +1,27 @@
+"""Figures and the animation: functions that take results and return matplotlib figures."""
+
+from uturn_sim.plots.figures import (
+    SCHEME_COLORS,
+    capacity_curves,
+    cumulative_curves,
+    delay_distributions,
+    delay_vs_demand,
+    queue_over_time,
+    slot_occupancy,
+    webster_curve,
+    write_compare_plots,
+    write_run_plots,
+)
+
+__all__ = [
+    "SCHEME_COLORS",
+    "capacity_curves",
+    "cumulative_curves",
+    "delay_distributions",
+    "delay_vs_demand",
+    "queue_over_time",
+    "slot_occupancy",
+    "webster_curve",
+    "write_compare_plots",
+    "write_run_plots",
+]

@@ -1,0 +1,1 @@
+"""Studies over replications: paired comparison of schemes on common random numbers."""

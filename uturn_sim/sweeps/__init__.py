@@ -1,0 +1,1 @@
+"""Parameter sweeps: the sweep file (spec) and its run on processes or Dask (run)."""

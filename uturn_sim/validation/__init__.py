@@ -1,0 +1,1 @@
+"""Validation against closed forms: the formulas (theory), the experiments and their report."""
