@@ -11,15 +11,16 @@ import time
 
 import uturn_sim as us
 from uturn_sim.model.engine import run_lane
-from uturn_sim.model.lane import rules_for
+from uturn_sim.model.schemes import get_scheme
 
 
 def timed(scn, scheme, table) -> float:
-    rules = rules_for(scn, scheme)
+    sch = get_scheme(scheme)
+    rules = sch.rules(scn)
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        run_lane(table, rules, scn.simulation.end_s)
+        run_lane(table, sch, rules, scn.simulation.end_s)
         best = min(best, time.perf_counter() - t)
     return best
 

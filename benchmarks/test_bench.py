@@ -10,7 +10,7 @@ import pytest
 
 import uturn_sim as us
 from uturn_sim.model.engine import run_lane
-from uturn_sim.model.lane import rules_for
+from uturn_sim.model.schemes import get_scheme
 from uturn_sim.traffic.headways import arrival_times, gate
 from uturn_sim.traffic.signal import green_windows
 
@@ -92,8 +92,9 @@ def default_table():
 
 def _replication(benchmark, scheme, default_table):
     scn, table = default_table
-    rules = rules_for(scn, scheme)
-    st = benchmark(lambda: run_lane(table, rules, scn.simulation.end_s))
+    sch = get_scheme(scheme)
+    rules = sch.rules(scn)
+    st = benchmark(lambda: run_lane(table, sch, rules, scn.simulation.end_s))
     served = ~np.isnan(st.departure)
     assert served.sum() + len(st.lane) == len(table)
     assert np.all(st.departure[served] >= table.t[served])

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from uturn_sim.model.engine import run_lane
-from uturn_sim.model.lane import GAP, GREEN, rules_for
+from uturn_sim.model.lane import GAP, GREEN
+from uturn_sim.model.schemes import get_scheme
 
 from .conftest import hand_table, small_scenario
 
@@ -17,7 +18,8 @@ from .conftest import hand_table, small_scenario
 def run(scheme, arrivals, conflicts=(), heavy=None, **sections):
     scn = small_scenario(**sections)
     table = hand_table(scn, arrivals, conflicts, heavy)
-    st = run_lane(table, rules_for(scn, scheme), 600.0)
+    sch = get_scheme(scheme)
+    st = run_lane(table, sch, sch.rules(scn), 600.0)
     return st
 
 

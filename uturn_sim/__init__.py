@@ -23,13 +23,14 @@ _WHERE = {
     "load_scenario": "scenario.loading",
     "load_sweep": "sweeps.spec",
     "scenario_schema": "scenario.loading",
-    "simulate": "model.result",
+    "simulate": "model.run",
     "sweep": "sweeps.run",
     "update_scenario": "scenario.loading",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model.result import Result, simulate
+    from .model.result import Result
+    from .model.run import simulate
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
     from .scenario.model import Scenario
     from .study.compare import Comparison, compare

@@ -84,7 +84,7 @@ def _write_out(out: str, scn: Scenario, frames: dict[str, pd.DataFrame]) -> Path
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from uturn_sim.model.result import simulate
+    from uturn_sim.model.run import simulate
 
     scn = _scenario(args.scenario)
     res = simulate(scn, args.scheme, seed=args.seed)
@@ -199,7 +199,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from uturn_sim.model.result import simulate
+    from uturn_sim.model.run import simulate
     from uturn_sim.plots.animation import animate, check_writer
 
     scn = _scenario(args.scenario)

@@ -1,25 +1,27 @@
-"""The discrete-event SimPy model of one scheme on one arrival table.
+"""The SimPy run of one scheme on one arrival table.
 
-Three processes share one :class:`~uturn_sim.lane.LaneState`: arrivals admit
-vehicles at their precomputed times, the stop line serves the head of the lane,
-and (linked scheme) the slot server lets slot vehicles U-turn in acceptable
-gaps.  Processes only decide and wait; every lookup (green windows, next
-acceptable gap) is precomputed NumPy.
+The arrival process admits vehicles at their precomputed times; the scheme starts
+the processes that serve the lane (:mod:`uturn_sim.model.schemes`).  Processes only
+decide and wait; every lookup (green windows, next acceptable gap) is precomputed
+NumPy.
 """
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 import simpy
 
-from uturn_sim.model.lane import LaneRules, LaneState
+from uturn_sim.model.lane import EventSink, LaneRules, LaneState
 from uturn_sim.traffic.table import ArrivalTable
 
-__all__ = ["run_lane"]
+if TYPE_CHECKING:  # pragma: no cover
+    from uturn_sim.model.schemes.base import Scheme
+
+__all__ = ["Wake", "run_lane"]
 
 
-class _Wake:
+class Wake:
     """A re-armable wake-up signal; firing it costs an event only if a process waits."""
 
     __slots__ = ("env", "event", "waiting")
@@ -30,76 +32,52 @@ class _Wake:
         self.waiting = False
 
     def arm(self) -> simpy.Event:
+        """A fresh event to wait on."""
         self.event = self.env.event()
         self.waiting = True
         return self.event
 
     def fire(self) -> None:
+        """Wake the waiting process, if any."""
         if self.waiting:
             self.waiting = False
             self.event.succeed()
 
 
-def _arrivals(env: simpy.Environment, st: LaneState, head: _Wake, slots: _Wake):
+def _arrivals(env: simpy.Environment, st: LaneState, scheme: Scheme):
     times = st.table.t.tolist()
-    linked, k = st.linked, st.rules.slots
     for i, t in enumerate(times):
         if t > env.now:
             yield env.timeout(t - env.now)
-        pos = st.admit(i, env.now)
-        if pos == 0:
-            head.fire()
-        if linked and pos < k:
-            slots.fire()
+        scheme.on_admit(st, st.admit(i, env.now))
 
 
-def _stop_line(env: simpy.Environment, st: LaneState, head: _Wake, slots: _Wake):
-    lane, linked = st.lane, st.linked
-    while True:
-        if not lane or (linked and lane[0].uturn):
-            yield head.arm()
-            continue
-        t, how = st.plan_head(env.now)
-        if math.isinf(t):
-            yield head.arm()  # never served (no green for it): wait for a change
-            continue
-        if t > env.now:
-            # nothing else removes a waiting head, so this plan stands
-            yield env.timeout(t - env.now)
-        st.depart(0, env.now, how)
-        if linked:
-            slots.fire()
+def run_lane(
+    table: ArrivalTable,
+    scheme: Scheme,
+    rules: LaneRules,
+    end_s: float,
+    sink: EventSink | None = None,
+) -> LaneState:
+    """Simulate ``scheme`` on ``table`` until ``end_s`` (s); return the final lane state.
 
-
-def _slot_server(env: simpy.Environment, st: LaneState, head: _Wake, slots: _Wake):
-    while True:
-        pos = st.slot_candidate()
-        if pos < 0:
-            yield slots.arm()
-            continue
-        t, how = st.plan_slot(pos, env.now)
-        if math.isinf(t):
-            yield slots.arm()
-            continue
-        if t > env.now:
-            # The plan stands: arrivals join behind the candidate, a left-turner leaving
-            # ahead neither changes which U-turner is front-most nor its readiness, and
-            # only this process starts U-turns.
-            yield env.timeout(t - env.now)
-            pos = st.lane.index(st.planned)  # left-turners ahead may have gone meanwhile
-        st.depart(pos, env.now, how)
-        if pos == 0:
-            head.fire()
-
-
-def run_lane(table: ArrivalTable, rules: LaneRules, end_s: float) -> LaneState:
-    """Simulate one scheme on ``table`` until ``end_s`` (s); return the final state with records."""
+    Parameters
+    ----------
+    table
+        The replication's arrival table.
+    scheme
+        The scheme (see :func:`uturn_sim.model.schemes.get_scheme`).
+    rules
+        ``scheme.rules(scenario)``.
+    end_s
+        Simulated horizon, s.
+    sink
+        Optional ``sink(t_s, event, vehicle, position)`` receiving every lane event.
+    """
     env = simpy.Environment()
-    st = LaneState(table, rules)
-    head, slots = _Wake(env), _Wake(env)
-    env.process(_arrivals(env, st, head, slots))
-    env.process(_stop_line(env, st, head, slots))
-    if st.linked:
-        env.process(_slot_server(env, st, head, slots))
+    st = LaneState(table, rules, sink)
+    st.head, st.slots = Wake(env), Wake(env)
+    env.process(_arrivals(env, st, scheme))
+    scheme.start(env, st)
     env.run(until=end_s)
     return st

@@ -1,4 +1,4 @@
-"""Rules and state of the studied left-turn lane, shared by both schemes (no SimPy here).
+"""Rules and state of the studied left-turn lane, shared by every scheme (no SimPy here).
 
 The lane is one single file of vehicles, front (stop line) first; nobody passes.
 Positions ``0 .. slots-1`` are the numbered U-turn slots (slot number = position
@@ -11,18 +11,21 @@ slot ahead does not block it.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from uturn_sim.model.gaps import GapFinder
-from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.table import ArrivalTable
 
-__all__ = ["GAP", "GREEN", "SCHEMES", "LaneRules", "LaneState", "rules_for"]
+__all__ = ["GAP", "GREEN", "EventSink", "LaneRules", "LaneState"]
 
 GREEN, GAP = 1, 2  # how a vehicle was served: protected green, or an accepted gap
-SCHEMES = ("ordinary", "linked")
+#: ``sink(t_s, event, vehicle, position)``; events: ``arrive``, ``reach`` (stopped at the
+#: stop line or in its slot, ready to go), ``start`` (starts its turn, leaves the lane)
+EventSink = Callable[[float, str, int, int], Any]
 # Move-up delays are tracked for the first ``slots + MOVE_UP_LOOKAHEAD`` positions.
 MOVE_UP_LOOKAHEAD = 8
 
@@ -37,6 +40,7 @@ class LaneRules:
     """
 
     scheme: str
+    slot_service: bool
     slots: int
     uturn_when: str
     uturn_gap_headway_s: float
@@ -49,29 +53,6 @@ class LaneRules:
     heavy_length_m: float
     slot_length_m: float
     heavy_uturn_slots: int
-
-
-def rules_for(scn: Scenario, scheme: str) -> LaneRules:
-    """The :class:`LaneRules` of ``scheme`` (``"ordinary"`` or ``"linked"``) in ``scn``."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    b, g = scn.behaviour, scn.geometry
-    linked = scheme == "linked"
-    return LaneRules(
-        scheme=scheme,
-        slots=g.slots if linked else 1,
-        uturn_when=scn.linked.uturn_when if linked else scn.ordinary.uturn_when,
-        uturn_gap_headway_s=b.linked_start_lag_s if linked else b.follow_up_headway_s,
-        uturn_green_headway_s=b.linked_start_lag_s if linked else b.uturn_saturation_headway_s,
-        left_headway_s=b.saturation_headway_s,
-        move_up_s_per_m=(1.0 / b.move_up_speed_m_s) if linked else 0.0,
-        strict_gap_entry=scn.linked.strict_gap_entry and linked,
-        storage_m=g.storage_m,
-        car_length_m=g.jam_spacing_m,
-        heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
-        slot_length_m=g.slot_length_m,
-        heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots if linked else 1,
-    )
 
 
 class Vehicle:
@@ -91,10 +72,13 @@ class Vehicle:
 class LaneState:
     """The lane, its decisions and its records for one run of one scheme."""
 
-    def __init__(self, table: ArrivalTable, rules: LaneRules):
+    def __init__(self, table: ArrivalTable, rules: LaneRules, sink: EventSink | None = None):
         self.table = table
         self.rules = rules
-        self.linked = rules.scheme == "linked"
+        self.sink = sink
+        self.linked = rules.slot_service
+        self.head: Any = None  # wake-up signals of the serving processes (set by the scheme)
+        self.slots: Any = None
         self.gaps = GapFinder(table.conflict_t)
         self.lane: deque[Vehicle] = deque()  # front (stop line) first
         self.planned: Vehicle | None = None  # the slot vehicle the slot server waits for
@@ -122,11 +106,18 @@ class LaneState:
         self.spilled[i] = self.lane_m + length > r.storage_m + 1e-9
         self.lane_m += length
         self.lane.append(v)
+        if self.sink is not None:
+            self.sink(now, "arrive", i, pos)
         if pos == 0 or (self.linked and uturn and pos < r.slots):
-            self.reached[i] = now
+            self._reach(i, now, pos)
         if self.linked and uturn and pos < r.slots:
             self.slot[i] = pos + 1
         return pos
+
+    def _reach(self, i: int, t: float, pos: int) -> None:
+        self.reached[i] = t
+        if self.sink is not None:
+            self.sink(t, "reach", i, pos)
 
     def depart(self, pos: int, now: float, how: int) -> None:
         """The vehicle at ``pos`` leaves at ``now`` (s); followers move up."""
@@ -140,13 +131,15 @@ class LaneState:
         i = v.i
         self.departure[i] = now
         self.served_by[i] = how
+        if self.sink is not None:
+            self.sink(now, "start", i, pos)
         if pos == 0:
             self.last_head_dep = now
         if v.uturn:
             self.last_uturn_start = now
         if lane and pos == 0 and not (self.linked and lane[0].uturn):
             if np.isnan(self.reached[lane[0].i]):
-                self.reached[lane[0].i] = now  # reached the stop line
+                self._reach(lane[0].i, now, 0)  # reached the stop line
         if self.linked:
             k = r.slots
             pace = r.move_up_s_per_m
@@ -157,7 +150,7 @@ class LaneState:
                 step = r.slot_length_m if j < k else w.length
                 w.settle = max(w.settle, now) + step * pace
                 if j < k and w.uturn and np.isnan(self.reached[w.i]):
-                    self.reached[w.i] = w.settle
+                    self._reach(w.i, w.settle, j)
                     self.slot[w.i] = j + 1
 
     # -- decisions -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One replication of one scheme: :func:`simulate` and its frozen :class:`Result`."""
+"""The frozen :class:`Result` of one replication of one scheme (built by ``simulate``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 
 from uturn_sim.measures.summary import queue_steps, summarize
-from uturn_sim.model.engine import run_lane
-from uturn_sim.model.lane import GAP, GREEN, LaneState, rules_for
+from uturn_sim.model.lane import GAP, GREEN, LaneState
 from uturn_sim.scenario.model import Scenario
-from uturn_sim.traffic.table import ArrivalTable, build_arrivals
+from uturn_sim.traffic.table import ArrivalTable
 
-__all__ = ["VEHICLE_COLUMNS", "Result", "simulate"]
+__all__ = ["EVENT_COLUMNS", "VEHICLE_COLUMNS", "Result", "vehicle_frame"]
 
 VEHICLE_COLUMNS = {
     "id": "vehicle number, in order of arrival",
@@ -30,6 +29,12 @@ VEHICLE_COLUMNS = {
     "served_by": "'green' (protected phase), 'gap' (accepted gap) or '' (not served)",
     "spilled": "True if on arrival the lane was full (queue beyond storage)",
 }
+EVENT_COLUMNS = {
+    "t_s": "time of the event, s",
+    "event": "'arrive', 'reach' (stopped, ready to go), 'start' (starts its turn)",
+    "vehicle": "vehicle id",
+    "position": "place in the lane counted from the stop line (0 = slot 1 / stop line)",
+}
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,13 @@ class Result:
 
     Attributes
     ----------
-    scheme : ``"ordinary"`` or ``"linked"``
+    scheme : registry name of the scheme (``"ordinary"``, ``"linked"`` …)
     scenario : the :class:`~uturn_sim.Scenario` simulated
     vehicles : one row per studied-approach vehicle, columns in ``VEHICLE_COLUMNS``
     seed_entropy, spawn_key : the replication's ``numpy.random.SeedSequence``
     arrivals : the :class:`~uturn_sim.traffic.ArrivalTable` it ran on
+    has_slots : True if U-turners left from numbered slots
+    events : with ``simulate(..., trace=True)``, every lane event (``EVENT_COLUMNS``)
     """
 
     scheme: str
@@ -51,6 +58,8 @@ class Result:
     seed_entropy: int
     spawn_key: tuple[int, ...]
     arrivals: ArrivalTable = field(repr=False)
+    has_slots: bool = False
+    events: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def window(self) -> tuple[float, float]:
@@ -67,7 +76,7 @@ class Result:
         v = self.vehicles
         t, n = queue_steps(v["arrival_s"], v["departure_s"])
         _, m = queue_steps(v["arrival_s"], v["departure_s"], v["length_m"])
-        slots = self.scenario.geometry.slots if self.scheme == "linked" else 0
+        slots = self.scenario.geometry.slots if self.has_slots else 0
         return pd.DataFrame(
             {
                 "t_s": t[1:],
@@ -119,7 +128,8 @@ class Result:
         assert (v["delay_s"].dropna() >= -1e-9).all(), "negative control delay"
 
 
-def _vehicle_frame(table: ArrivalTable, st: LaneState) -> pd.DataFrame:
+def vehicle_frame(table: ArrivalTable, st: LaneState) -> pd.DataFrame:
+    """The per-vehicle records of a finished run (columns ``VEHICLE_COLUMNS``)."""
     served = np.array(["", "green", "gap"], dtype=object)
     by = np.zeros(len(table), dtype=np.int8)
     by[st.served_by == GREEN] = 1
@@ -139,40 +149,4 @@ def _vehicle_frame(table: ArrivalTable, st: LaneState) -> pd.DataFrame:
             "served_by": served[by],
             "spilled": st.spilled,
         }
-    )
-
-
-def simulate(
-    scenario: Scenario,
-    scheme: str,
-    *,
-    seed: int | None = None,
-    replication: int = 0,
-    arrivals: ArrivalTable | None = None,
-) -> Result:
-    """Simulate one replication of ``scheme`` (``"ordinary"`` or ``"linked"``).
-
-    Parameters
-    ----------
-    scenario
-        The scenario.
-    scheme
-        ``"ordinary"`` (shared FIFO lane) or ``"linked"`` (numbered U-turn slots).
-    seed
-        Root seed; ``None`` uses ``scenario.simulation.seed``.
-    replication
-        Replication index under that seed.
-    arrivals
-        A prebuilt arrival table (to run both schemes on identical arrivals).
-    """
-    rules = rules_for(scenario, scheme)
-    table = arrivals if arrivals is not None else build_arrivals(scenario, seed, replication)
-    st = run_lane(table, rules, scenario.simulation.end_s)
-    return Result(
-        scheme=scheme,
-        scenario=scenario,
-        vehicles=_vehicle_frame(table, st),
-        seed_entropy=table.seed_entropy,
-        spawn_key=table.spawn_key,
-        arrivals=table,
     )

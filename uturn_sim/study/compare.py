@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from uturn_sim.model.lane import SCHEMES
-from uturn_sim.model.result import Result, simulate
+from uturn_sim.model.result import Result
+from uturn_sim.model.run import simulate
+from uturn_sim.model.schemes import DEFAULT_PAIR as SCHEMES
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.table import build_arrivals
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
-from uturn_sim.model.result import simulate
+from uturn_sim.model.run import simulate
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import mean_ci
 from uturn_sim.sweeps.spec import Scalar, SweepSpec, load_sweep

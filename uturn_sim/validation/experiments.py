@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from uturn_sim.model.lane import SCHEMES
-from uturn_sim.model.result import simulate
+from uturn_sim.model.run import simulate
+from uturn_sim.model.schemes import DEFAULT_PAIR as SCHEMES
 from uturn_sim.scenario.loading import default_scenario, validate_mapping
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import compare, mean_ci
@@ -220,8 +220,6 @@ def uniform_arrival_delay(x: float, duration_s: float = 36000.0, phases: int = 7
     Averaged over ``phases`` arrival phases; isolates the discrete-departure effect
     from randomness (compare with HCM ``d1``).
     """
-    from uturn_sim.model.engine import run_lane
-    from uturn_sim.model.lane import rules_for
     from uturn_sim.traffic.signal import green_windows
     from uturn_sim.traffic.table import ArrivalTable
 
@@ -244,9 +242,9 @@ def uniform_arrival_delay(x: float, duration_s: float = 36000.0, phases: int = 7
             seed_entropy=0,
             spawn_key=(),
         )
-        st = run_lane(table, rules_for(scn, "ordinary"), horizon)
+        dep = simulate(scn, "ordinary", arrivals=table).vehicles["departure_s"].to_numpy()
         sel = (t >= t0) & (t < t0 + duration_s)
-        out.append(np.nanmean(st.departure[sel] - t[sel]))
+        out.append(np.nanmean(dep[sel] - t[sel]))
     return float(np.mean(out))
 
 

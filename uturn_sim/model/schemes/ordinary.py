@@ -1,0 +1,93 @@
+"""The ordinary scheme: one FIFO left-turn lane, everyone served at the stop line.
+
+Left-turners go in the protected left-turn green at the saturation headway.
+U-turners at the head go per ``uturn_when``: in the left-turn green (at the U-turn
+saturation headway), in an acceptable gap of the conflicting flow (queued drivers a
+follow-up headway apart, Harders), or both.  A left-turner at the head waiting for
+its green blocks every U-turner behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import simpy
+
+from uturn_sim.model.lane import LaneRules, LaneState
+from uturn_sim.scenario.model import Scenario
+
+from .base import Scheme
+
+__all__ = ["Ordinary", "stop_line"]
+
+
+def stop_line(env: simpy.Environment, st: LaneState) -> Generator[simpy.Event, object, None]:
+    """SimPy process serving the head of the lane.
+
+    Every vehicle in the ordinary lane; only left-turners when a slot server takes
+    the U-turners.
+    """
+    lane, slot_service = st.lane, st.linked
+    while True:
+        if not lane or (slot_service and lane[0].uturn):
+            yield st.head.arm()
+            continue
+        t, how = st.plan_head(env.now)
+        if math.isinf(t):
+            yield st.head.arm()  # never served (no green for it): wait for a change
+            continue
+        if t > env.now:
+            # nothing else removes a waiting head, so this plan stands
+            yield env.timeout(t - env.now)
+        st.depart(0, env.now, how)
+        if slot_service:
+            st.slots.fire()
+
+
+@dataclass(frozen=True)
+class Ordinary(Scheme):
+    """The ordinary shared FIFO lane (see the module docstring)."""
+
+    ignores: tuple[str, ...] = (
+        "geometry.slots",
+        "geometry.slot_length_m",
+        "linked",
+        "behaviour.linked_start_lag_s",
+        "behaviour.move_up_speed_m_s",
+        "vehicle_mix.heavy_uturn_slots",
+    )
+
+    def resolved_uturn_when(self, scn: Scenario) -> str:
+        """``uturn_when`` if fixed, else the scenario's ``ordinary.uturn_when``."""
+        return self.uturn_when or scn.ordinary.uturn_when
+
+    def rules(self, scn: Scenario) -> LaneRules:
+        """One service position (the stop line); U-turns a follow-up headway apart in gaps."""
+        b, g = scn.behaviour, scn.geometry
+        return LaneRules(
+            scheme=self.name,
+            slot_service=False,
+            slots=1,
+            uturn_when=self.resolved_uturn_when(scn),
+            uturn_gap_headway_s=b.follow_up_headway_s,
+            uturn_green_headway_s=b.uturn_saturation_headway_s,
+            left_headway_s=b.saturation_headway_s,
+            move_up_s_per_m=0.0,
+            strict_gap_entry=False,
+            storage_m=g.storage_m,
+            car_length_m=g.jam_spacing_m,
+            heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
+            slot_length_m=g.slot_length_m,
+            heavy_uturn_slots=1,
+        )
+
+    def start(self, env: simpy.Environment, st: LaneState) -> None:
+        """The stop-line server."""
+        env.process(stop_line(env, st))
+
+    def on_admit(self, st: LaneState, pos: int) -> None:
+        """Wake the stop line when the lane was empty."""
+        if pos == 0:
+            st.head.fire()
