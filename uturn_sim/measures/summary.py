@@ -61,10 +61,25 @@ def queue_steps(
     """Step function of the number (or ``weight`` sum, e.g. metres) of vehicles in the lane.
 
     Returns ``(t, level)``: ``level[k]`` holds on ``[t[k], t[k+1])``.  Vehicles with
-    NaN departure stay to the end.
+    NaN departure stay to the end.  A departure recorded before its own arrival
+    (a rounding of ``arrival + 0 s`` in the model, about 1e-15 s) is taken at the
+    arrival, so the level is never negative.
+
+    Parameters
+    ----------
+    arrival_s, departure_s
+        Per vehicle, arrival and departure times, s (departure NaN: still there).
+    weight
+        Per vehicle, what it counts for (default 1 vehicle; e.g. its length, m).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Times, s (the first is ``-inf``), and the level from each time on.
     """
     a = np.asarray(arrival_s, dtype=float)
     d = np.asarray(departure_s, dtype=float)
+    d = np.where(d < a, a, d)  # NaN compares False and stays NaN
     w = np.ones(len(a)) if weight is None else np.asarray(weight, dtype=float)
     served = ~np.isnan(d)
     t = np.concatenate((a, d[served]))

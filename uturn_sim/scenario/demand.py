@@ -30,7 +30,8 @@ CONFLICTING: tuple[str, ...] = ("opposing_through", "cross_right", "cross_left")
 MOVEMENTS: tuple[str, ...] = STUDIED + CONFLICTING
 UTurnWhen = Literal["left_green", "any_safe_gap", "left_green_or_safe_gap"]
 
-_FINITE = {"allow_inf_nan": False}
+# strict: numbers must be numbers (no booleans, no numeric strings)
+_FINITE = {"allow_inf_nan": False, "strict": True}
 
 
 class StrictModel(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -40,8 +41,103 @@ MAX_EXPANDED_NODES = 200_000
 Lines = dict[tuple[Any, ...], int]
 
 
+MAX_INT_DIGITS = 40  # a 128-bit seed has 39 digits; anything longer is a typo or an attack
+
+# YAML 1.1 reads these plain scalars as numbers a reader would not expect (010 is 8,
+# 1:00:00 is 3600, 0x10 is 16, 1_000 is 1000); YAML 1.2 reads them as strings.  Both
+# readings are surprising in a scenario, so they are refused with their line.
+_SURPRISING_NUMBER = re.compile(
+    r"""^[-+]?(
+        0[0-7_]+            # leading zero: octal in YAML 1.1
+      | 0[xX][0-9a-fA-F_]+  # hexadecimal
+      | 0[oO][0-7_]+        # octal, YAML 1.2 style
+      | 0[bB][01_]+         # binary
+      | [0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?  # sexagesimal 1:00:00
+      | [0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?  # digits with underscores
+      | \.[0-9_]*_[0-9_]*
+    )$""",
+    re.VERBOSE,
+)
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
 class _AliasBomb(Exception):
     """The document expands to more than MAX_EXPANDED_NODES nodes."""
+
+
+class _StrictInput(Exception):
+    """A duplicate key or a surprising number; ``problem`` is the located message."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where YAML 1.1 silently changes meaning.
+
+    Duplicate mapping keys are errors naming both lines; plain scalars that YAML 1.1
+    turns into surprising numbers (``010``, ``0x10``, ``1_000``, ``1:00:00``) are
+    errors, and so are integers longer than ``MAX_INT_DIGITS`` digits.  ``.inf`` and
+    ``.nan`` load (every model field refuses them); quoted scalars stay strings.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping; a key given twice is an error naming both lines."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key, line = key_node.value, key_node.start_mark.line + 1
+                    if key in seen:
+                        raise _StrictInput(_duplicate(str(key), line, seen[key]))
+                    seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """An integer, refused if surprising or longer than ``MAX_INT_DIGITS`` digits."""
+        _check_scalar(node, "(document)")
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        """A decimal float, refused if surprising (base 60, digit separators)."""
+        _check_scalar(node, "(document)")
+        return super().construct_yaml_float(node)
+
+
+def _check_scalar(node: yaml.Node, path: str) -> None:
+    """Refuse a plain scalar resolved as a number that is surprising or huge."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (_INT_TAG, _FLOAT_TAG):
+        return
+    text = str(node.value)
+    at = f"{path} (line {node.start_mark.line + 1})"
+    if _SURPRISING_NUMBER.match(text):
+        raise _StrictInput(
+            f"{at}: {text!r} is not a plain decimal number (YAML 1.1 reads it as octal, "
+            "hexadecimal, base 60 or with digit separators); write it in decimal, or "
+            "quote it if it is text"
+        )
+    digits = len(text.lstrip("+-"))
+    if node.tag == _INT_TAG and digits > MAX_INT_DIGITS:
+        raise _StrictInput(f"{at}: an integer of {digits} digits; at most {MAX_INT_DIGITS}")
+
+
+def _duplicate(path: str, line: int, first: int) -> str:
+    return (
+        f"{path} (line {line}): duplicate key, first given on line {first}; "
+        "a repeated key would silently replace the first, keep one"
+    )
+
+
+StrictLoader.add_constructor(_INT_TAG, StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor(_FLOAT_TAG, StrictLoader.construct_yaml_float)
+# YAML 1.2 exponent floats (1e3, 2.5E-1) are numbers, not the strings YAML 1.1 makes them
+StrictLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: Lines, budget: list[int]) -> None:
@@ -51,12 +147,19 @@ def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: Lines, budget: list
         raise _AliasBomb
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
         for k, v in node.value:
             key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+            line = k.start_mark.line + 1
+            if key in seen:
+                raise _StrictInput(_duplicate(_path((*path, key)), line, seen[key]))
+            seen[key] = line
             _node_lines(v, (*path, key), out, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             _node_lines(v, (*path, i), out, budget)
+    else:
+        _check_scalar(node, _path(path) if path else "(document)")
 
 
 def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Lines]:
@@ -74,12 +177,12 @@ def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Li
     if "\x00" in text:
         raise ScenarioError([f"(file): {what} is binary, not YAML text"], what=what)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=StrictLoader)
         if node is None:
             raise ScenarioError([f"(file): {what} is empty; expected a YAML mapping"], what=what)
         lines: Lines = {}
         _node_lines(node, (), lines, [MAX_EXPANDED_NODES])
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -87,6 +190,8 @@ def parse_yaml(text: str, *, what: str = "scenario") -> tuple[dict[str, Any], Li
         raise ScenarioError([f"(file): YAML syntax error{where}: {problem}"], what=what) from None
     except RecursionError:
         raise ScenarioError(["(file): YAML nested too deeply"], what=what) from None
+    except _StrictInput as exc:
+        raise ScenarioError([exc.problem], what=what) from None
     except _AliasBomb:
         msg = f"(document): expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)"
         raise ScenarioError([msg], what=what) from None
@@ -165,12 +270,23 @@ def _messages(exc: ValidationError, lines: Lines | None, model: type[BaseModel])
         else:
             msg = err["msg"].removeprefix("Value error, ")
             if "input" in err and err["type"] not in ("value_error", "assertion_error"):
-                msg += f" (got {err['input']!r})"
+                msg += f" (got {_shown(err['input'])})"
             if not loc and err["type"] == "value_error":
                 msgs.extend(_cross_field(msg, lines))
                 continue
         msgs.append(f"{path}{at}: {msg}")
     return msgs
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A short repr of a bad input (huge integers and long texts cut, never an error)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # e.g. an int beyond sys.get_int_max_str_digits() inside a list
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _cross_field(msg: str, lines: Lines | None) -> list[str]:
