@@ -39,7 +39,10 @@ def test_compare_writes_paired_table(short_yaml, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "3 paired replications" in text and "mean control delay" in text and "LOS" in text
     table = pd.read_csv(out / "comparison.csv")
-    assert {"ordinary", "linked", "difference", "ci_low", "ci_high"} <= set(table.columns)
+    assert {"scheme", "baseline_mean", "mean", "difference", "ci_low", "ci_high"} <= set(
+        table.columns
+    )
+    assert set(table["scheme"]) == {"linked"}
     assert set(pd.read_csv(out / "vehicles.csv")["scheme"]) == {"ordinary", "linked"}
     assert pd.read_csv(out / "summaries.csv")["replication"].nunique() == 3
 
@@ -75,9 +78,10 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.yaml")]) == 2
     assert "no scenario file" in capsys.readouterr().err
     assert main(["compare", "--replications", "0"]) == 2
-    with pytest.raises(SystemExit) as info:
-        main(["run", "--scheme", "diagonal"])
-    assert info.value.code == 2
+    assert main(["run", "--scheme", "diagonal"]) == 2
+    assert "unknown scheme 'diagonal'; registered: ordinary" in capsys.readouterr().err
+    assert main(["compare", "--schemes", "ordinary,nope", "--replications", "1"]) == 2
+    assert "unknown scheme 'nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["run", "--seed", "-4"])
     assert info.value.code == 2

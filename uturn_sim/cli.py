@@ -11,8 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from uturn_sim.errors import ScenarioError
 from uturn_sim.scenario.loading import (
     default_scenario,
@@ -21,39 +19,46 @@ from uturn_sim.scenario.loading import (
     scenario_to_yaml,
 )
 from uturn_sim.scenario.model import Scenario
+from uturn_sim.sweeps.backends import DEFAULT_CONNECT_TIMEOUT_S
+from uturn_sim.sweeps.spec import MAX_TASKS
 
 __all__ = ["main"]
-
-RUN_COLUMNS = {
-    "movement": "movement",
-    "demand_veh_h": "demand veh/h",
-    "throughput_veh_h": "served veh/h",
-    "delay_mean_s": "delay s",
-    "delay_p95_s": "p95 delay s",
-    "los": "LOS",
-    "queue_mean_veh": "queue veh",
-    "queue_p95_veh": "p95 queue veh",
-    "queue_max_m": "max queue m",
-    "spillback_share": "spillback",
-    "veh_per_gap": "veh/gap",
-    "unserved": "unserved",
-}
-MEASURE_LABELS = {
-    "throughput_veh_h": "throughput, veh/h",
-    "delay_mean_s": "mean control delay, s/veh",
-    "delay_p95_s": "95th pct control delay, s/veh",
-    "queue_mean_veh": "mean queue, veh",
-    "queue_p95_veh": "95th pct queue, veh",
-    "queue_max_veh": "max queue, veh",
-    "queue_p95_m": "95th pct queue, m",
-    "spillback_share": "time spilled back, share",
-    "unserved": "unserved at end, veh",
-    "veh_per_gap": "vehicles per accepted gap",
-}
 
 
 class _UsageError(Exception):
     pass
+
+
+# Bounded work: limits named in the messages; raise them deliberately with the flags.
+MAX_REPLICATIONS = 10_000  # compare --replications (raise with --max-replications)
+MAX_FPS = 60  # animate --fps
+MAX_FRAMES = 5_000  # animate --duration x --fps (raise with --max-frames)
+_MAX_INT_CHARS = 40  # longer integer arguments are refused before conversion
+
+
+def _int_arg(text: str) -> int:
+    """An argparse integer: decimal digits only, at most 40 characters (no huge numbers)."""
+    t = text.strip()
+    if len(t) > _MAX_INT_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"integer of {len(t)} characters; at most {_MAX_INT_CHARS}"
+        )
+    try:
+        return int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{t!r} is not an integer") from None
+
+
+def _float_arg(text: str) -> float:
+    """An argparse number: finite (no nan, inf), at most 40 characters."""
+    t = text.strip()
+    try:
+        value = float(t) if len(t) <= _MAX_INT_CHARS else float("nan")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{t[:40]!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{t[:40]!r} is not a finite number")
+    return value
 
 
 def _scenario(path: str | None) -> Scenario:
@@ -74,7 +79,7 @@ def _progress(total: int | None, unit: str = "rep", desc: str = "replications"):
     return update
 
 
-def _write_out(out: str, scn: Scenario, frames: dict[str, pd.DataFrame]) -> Path:
+def _write_out(out: str, scn: Scenario, frames: dict) -> Path:
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
@@ -87,16 +92,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from uturn_sim.model.run import simulate
 
     scn = _scenario(args.scenario)
-    res = simulate(scn, args.scheme, seed=args.seed)
+    try:
+        res = simulate(scn, args.scheme, seed=args.seed)
+    except ValueError as exc:
+        raise _UsageError(f"--scheme: {exc}") from None
     summ = res.summary()
     t0, t1 = res.window
     print(
         f"{scn.name}: {args.scheme} scheme, seed {res.seed_entropy}, measured "
         f"{t0:g}-{t1:g} s ({(t1 - t0) / 3600:g} h)"
     )
+    from uturn_sim.measures.catalog import RUN_TABLE, measure
+
+    cols = {"movement": "movement", **{m: measure(m).short for m in RUN_TABLE}}
     print(
-        summ[list(RUN_COLUMNS)]
-        .rename(columns=RUN_COLUMNS)
+        summ[list(cols)]
+        .rename(columns=cols)
         .to_string(index=False, float_format=lambda x: f"{x:.2f}")
     )
     if summ["oversaturated"].any():
@@ -112,42 +123,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from uturn_sim.study.compare import compare, replication_pair
+    import pandas as pd
+
+    from uturn_sim.study.compare import compare, replication_runs
+    from uturn_sim.study.text import comparison_text
 
     scn = _scenario(args.scenario)
     n = scn.simulation.replications if args.replications is None else args.replications
     if n < 1:
         raise _UsageError(f"--replications must be >= 1, got {n}")
-    comp = compare(scn, replications=n, seed=args.seed, progress=_progress(n))
+    if n > args.max_replications:
+        raise _UsageError(
+            f"--replications {n} is more than the limit of {args.max_replications}; "
+            "raise it deliberately with --max-replications"
+        )
+    schemes = None if args.schemes is None else [s.strip() for s in args.schemes.split(",")]
+    try:
+        comp = compare(
+            scn,
+            schemes=schemes,
+            baseline=args.baseline,
+            replications=n,
+            seed=args.seed,
+            progress=_progress(n),
+        )
+    except ValueError as exc:
+        raise _UsageError(f"--schemes/--baseline: {exc}") from None
     table = comp.table()
-    print(
-        f"{scn.name}: linked vs ordinary, {n} paired replications (common random numbers), "
-        f"seed {comp.seed}; difference = linked - ordinary, 95% CI"
-    )
-    for movement in ("uturn", "left", "all"):
-        sub = table[table["movement"] == movement].copy()
-        sub["measure"] = sub["measure"].map(MEASURE_LABELS)
-        print(f"\n[{movement}]")
-        print(
-            sub.drop(columns=["movement", "n"]).to_string(
-                index=False, float_format=lambda x: f"{x:.2f}", na_rep="-"
-            )
-        )
-    los = comp.summaries.groupby(["scheme", "movement"])["delay_mean_s"].mean()
-    print(
-        "\nLOS (HCM signalized, mean delay): "
-        + ", ".join(
-            f"{m} {_los(los[('ordinary', m)])}->{_los(los[('linked', m)])}"
-            for m in ("uturn", "left")
-        )
-    )
-    if comp.summaries["oversaturated"].any():
-        print("OVERSATURATED in some replications: see 'unserved'.")
+    sys.stdout.write(comparison_text(comp))
     if args.out or args.plots:  # records and figures of replication 0, rebuilt (cheap)
-        pair = replication_pair(scn, comp.seed, 0)
+        runs = replication_runs(scn, comp.schemes, comp.seed, 0)
     if args.out:
         vehicles = pd.concat(
-            [r.vehicles.assign(scheme=r.scheme, replication=0) for r in pair],
+            [r.vehicles.assign(scheme=r.scheme, replication=0) for r in runs],
             ignore_index=True,
         )
         d = _write_out(
@@ -157,30 +165,48 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.plots:
         from uturn_sim.plots.figures import write_compare_plots
 
-        print("wrote " + ", ".join(str(p) for p in write_compare_plots(pair, args.plots)))
+        print("wrote " + ", ".join(str(p) for p in write_compare_plots(runs, args.plots)))
     return 0
-
-
-def _los(delay: float) -> str:
-    from uturn_sim.measures.summary import level_of_service
-
-    return level_of_service(delay)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from uturn_sim.sweeps.run import aggregate, load_sweep, sweep
 
-    spec, _, _ = load_sweep(Path(args.sweep))  # validate every cell before starting workers
+    if args.scheduler is not None and args.backend != "dask":
+        raise _UsageError(f"--scheduler is only used with --backend dask, not {args.backend}")
     if args.workers is not None and args.workers < 1:
         raise _UsageError(f"--workers must be >= 1, got {args.workers}")
-    rows = sweep(
-        Path(args.sweep),
-        backend=args.backend,
-        workers=args.workers,
-        address=args.scheduler,
-        out=args.out,
-        progress=_progress(None, unit="task", desc="cell x replication"),
-    )
+    if args.max_tasks < 1:
+        raise _UsageError(f"--max-tasks must be >= 1, got {args.max_tasks}")
+    if not 0 < args.connect_timeout <= 3600:
+        raise _UsageError(
+            f"--connect-timeout must be > 0 and <= 3600 s, got {args.connect_timeout:g}"
+        )
+    if args.out is not None and Path(args.out).is_dir():
+        raise _UsageError(f"--out: {args.out} is a directory; give a CSV file path")
+    # validated once, here, before any worker starts; sweep() reuses it
+    loaded = load_sweep(Path(args.sweep), max_tasks=args.max_tasks)
+    spec = loaded.spec
+    try:
+        rows = sweep(
+            loaded,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.scheduler,
+            out=args.out,
+            progress=_progress(None, unit="task", desc="cell x replication"),
+            max_tasks=args.max_tasks,
+            connect_timeout_s=args.connect_timeout,
+            notify=lambda note: print(f"uturn-sim: resume: {note}", file=sys.stderr),
+        )
+    except KeyboardInterrupt:
+        where = (
+            f"; rows of finished chunks are kept in {args.out}, re-run to resume"
+            if args.out
+            else ""
+        )
+        print(f"\nuturn-sim: interrupted{where}", file=sys.stderr)
+        return 130
     agg = aggregate(rows)
     uturn = agg[agg["movement"] == "uturn"]
     params = list(spec.parameters)
@@ -205,13 +231,32 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     scn = _scenario(args.scenario)
     if args.duration <= 0 or args.fps < 1:
         raise _UsageError("--duration must be > 0 s and --fps >= 1")
+    if args.fps > MAX_FPS:
+        raise _UsageError(f"--fps must be <= {MAX_FPS}, got {args.fps}")
+    frames = args.duration * args.fps
+    if frames > args.max_frames:
+        raise _UsageError(
+            f"--duration {args.duration:g} s x --fps {args.fps} = {frames:.0f} frames; "
+            f"at most {args.max_frames} (raise it deliberately with --max-frames)"
+        )
     try:
         check_writer(args.out)
     except ValueError as exc:
         raise _UsageError(f"--out: {exc}") from None
-    res = simulate(scn, args.scheme, seed=args.seed)
+    try:
+        res = simulate(scn, args.scheme, seed=args.seed)
+    except ValueError as exc:
+        raise _UsageError(f"--scheme: {exc}") from None
     path = animate(res, args.out, start_s=args.start, duration_s=args.duration, fps=args.fps)
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_schemes(args: argparse.Namespace) -> int:
+    from uturn_sim.model.schemes import get_scheme, scheme_names
+
+    for name in scheme_names():
+        print(f"{name:20s} {get_scheme(name).label}")
     return 0
 
 
@@ -240,15 +285,34 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="one replication of one scheme")
     r.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
-    r.add_argument("--scheme", choices=("ordinary", "linked"), default="linked")
-    r.add_argument("--seed", type=int, default=None, help="root seed (default: scenario's)")
+    r.add_argument(
+        "--scheme",
+        default="linked",
+        help="registered scheme name: ordinary, ordinary_permitted, linked, linked_sanya, "
+        "linked_zhengzhou, or your own (see `uturn-sim schemes`); default: %(default)s",
+    )
+    r.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     r.add_argument("--out", help="directory for vehicles.csv, summary.csv, scenario.yaml")
     r.add_argument("--plots", help="directory for PNG figures")
     r.set_defaults(func=_cmd_run)
-    c = sub.add_parser("compare", help="both schemes on common random numbers")
+    c = sub.add_parser("compare", help="schemes against a baseline on common random numbers")
     c.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
-    c.add_argument("--replications", type=int, default=None)
-    c.add_argument("--seed", type=int, default=None, help="root seed (default: scenario's)")
+    c.add_argument(
+        "--schemes",
+        default=None,
+        help="comma-separated scheme names (default: ordinary,linked)",
+    )
+    c.add_argument(
+        "--baseline", default=None, help="scheme the others are differenced against (ordinary)"
+    )
+    c.add_argument("--replications", type=_int_arg, default=None)
+    c.add_argument(
+        "--max-replications",
+        type=_int_arg,
+        default=MAX_REPLICATIONS,
+        help="limit on --replications, raise deliberately (default: %(default)s)",
+    )
+    c.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
     c.add_argument("--plots", help="directory for PNG figures")
     c.set_defaults(func=_cmd_compare)
@@ -256,20 +320,51 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("sweep", help="sweep YAML (see scenarios/sweep_slots_demand.yaml)")
     w.add_argument("--backend", choices=("processes", "serial", "dask"), default="processes")
     w.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+        "--workers", type=_int_arg, default=None, help="worker processes (default: all cores)"
     )
-    w.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    w.add_argument("--out", help="CSV file the rows stream to (re-run to resume)")
+    w.add_argument(
+        "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask)"
+    )
+    w.add_argument(
+        "--connect-timeout",
+        type=_float_arg,
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        help="seconds allowed to reach the Dask scheduler (default: %(default)s)",
+    )
+    w.add_argument(
+        "--out",
+        help="CSV file the rows stream to; re-run the same command to resume "
+        "(<out>.sweep.json: manifest, <out>.lock: held while writing)",
+    )
+    w.add_argument(
+        "--max-tasks",
+        type=_int_arg,
+        default=MAX_TASKS,
+        help="limit on cells x replications, raise deliberately (default: %(default)s)",
+    )
     w.set_defaults(func=_cmd_sweep)
     a = sub.add_parser("animate", help="animation of the approach (GIF, or MP4 with ffmpeg)")
     a.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
-    a.add_argument("--scheme", choices=("ordinary", "linked"), default="linked")
-    a.add_argument("--seed", type=int, default=None)
-    a.add_argument("--start", type=float, default=None, help="first time shown, s")
-    a.add_argument("--duration", type=float, default=300.0, help="simulated time shown, s")
-    a.add_argument("--fps", type=int, default=5)
+    a.add_argument(
+        "--scheme",
+        default="linked",
+        help="registered scheme name: ordinary, ordinary_permitted, linked, linked_sanya, "
+        "linked_zhengzhou, or your own (see `uturn-sim schemes`); default: %(default)s",
+    )
+    a.add_argument("--seed", type=_int_arg, default=None)
+    a.add_argument("--start", type=_float_arg, default=None, help="first time shown, s")
+    a.add_argument("--duration", type=_float_arg, default=300.0, help="simulated time shown, s")
+    a.add_argument("--fps", type=_int_arg, default=5, help=f"frames per second, 1-{MAX_FPS}")
+    a.add_argument(
+        "--max-frames",
+        type=_int_arg,
+        default=MAX_FRAMES,
+        help="limit on --duration x --fps, raise deliberately (default: %(default)s)",
+    )
     a.add_argument("--out", default="uturn.gif", help="output file (.gif or .mp4)")
     a.set_defaults(func=_cmd_animate)
+    sc = sub.add_parser("schemes", help="list the registered schemes")
+    sc.set_defaults(func=_cmd_schemes)
     k = sub.add_parser("check", help="validate a scenario file")
     k.add_argument("scenario")
     k.set_defaults(func=_cmd_check)

@@ -9,6 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from uturn_sim.measures.catalog import (
+    LOS_SIGNALIZED,
+    LOS_UNSIGNALIZED,
+    MEASURES,
+    MovementRecords,
+    level_of_service,
+)
+
 __all__ = [
     "LOS_SIGNALIZED",
     "LOS_UNSIGNALIZED",
@@ -18,41 +26,8 @@ __all__ = [
     "time_weighted_stats",
 ]
 
-# HCM control-delay thresholds, s/veh: upper bound of A, B, C, D, E (F above)
-LOS_SIGNALIZED = (10.0, 20.0, 35.0, 55.0, 80.0)
-LOS_UNSIGNALIZED = (10.0, 15.0, 25.0, 35.0, 50.0)
 
-SUMMARY_COLUMNS = (
-    "movement",
-    "demand_veh_h",
-    "arrived",
-    "departed",
-    "throughput_veh_h",
-    "unserved",
-    "delay_mean_s",
-    "delay_median_s",
-    "delay_p95_s",
-    "los",
-    "los_unsignalized",
-    "queue_mean_veh",
-    "queue_p95_veh",
-    "queue_max_veh",
-    "queue_mean_m",
-    "queue_p95_m",
-    "queue_max_m",
-    "spillback_share",
-    "spilled_vehicles",
-    "veh_per_gap",
-    "in_system_end",
-    "oversaturated",
-)
-
-
-def level_of_service(delay_s: float, thresholds: tuple[float, ...] = LOS_SIGNALIZED) -> str:
-    """HCM level of service letter for a mean control delay (s/veh); '-' for NaN."""
-    if not np.isfinite(delay_s):
-        return "-"
-    return "ABCDEF"[int(np.searchsorted(np.asarray(thresholds), delay_s, side="left"))]
+SUMMARY_COLUMNS = ("movement", *(m.name for m in MEASURES))
 
 
 def queue_steps(
@@ -125,7 +100,9 @@ def summarize(
     storage_m: float,
     gap_index: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Measures per movement (``uturn``, ``left``, and ``all`` for the whole lane).
+    """Every declared measure (:data:`~uturn_sim.measures.catalog.MEASURES`) per movement.
+
+    Rows: ``uturn``, ``left`` and ``all`` (the whole lane).
 
     Parameters
     ----------
@@ -142,6 +119,7 @@ def summarize(
     a = vehicles["arrival_s"].to_numpy()
     d = vehicles["departure_s"].to_numpy()
     length = vehicles["length_m"].to_numpy()
+    spilled = vehicles["spilled"].to_numpy()
     lane_t, lane_m = queue_steps(a, d, length)
     spill_share = _share_above(lane_t, lane_m, storage_m, t0, t1)
     rows = []
@@ -153,42 +131,25 @@ def summarize(
         )
         in_win = sel & (a >= t0) & (a < t1)
         done = in_win & ~np.isnan(d)
-        delay = (d - a)[done]
         qt, qn = queue_steps(a[sel], d[sel])
         mt, mm = (lane_t, lane_m) if name == "all" else queue_steps(a[sel], d[sel], length[sel])
-        qn_stats = time_weighted_stats(qt, qn, t0, t1)
-        qm_stats = time_weighted_stats(mt, mm, t0, t1)
         per_gap = np.nan
         if gap_index is not None:
             used = sel & (vehicles["served_by"] == "gap").to_numpy() & (d >= t0) & (d < t1)
             if used.any():
                 per_gap = used.sum() / len(np.unique(gap_index[used]))
-        mean_delay = float(delay.mean()) if delay.size else np.nan
-        unserved = int(in_win.sum() - done.sum())
-        rows.append(
-            {
-                "movement": name,
-                "demand_veh_h": in_win.sum() / hours,
-                "arrived": int(in_win.sum()),
-                "departed": int(done.sum()),
-                "throughput_veh_h": int(np.sum(sel & (d >= t0) & (d < t1))) / hours,
-                "unserved": unserved,
-                "delay_mean_s": mean_delay,
-                "delay_median_s": float(np.median(delay)) if delay.size else np.nan,
-                "delay_p95_s": float(np.percentile(delay, 95)) if delay.size else np.nan,
-                "los": level_of_service(mean_delay),
-                "los_unsignalized": level_of_service(mean_delay, LOS_UNSIGNALIZED),
-                "queue_mean_veh": qn_stats[0],
-                "queue_p95_veh": qn_stats[1],
-                "queue_max_veh": qn_stats[2],
-                "queue_mean_m": qm_stats[0],
-                "queue_p95_m": qm_stats[1],
-                "queue_max_m": qm_stats[2],
-                "spillback_share": spill_share,
-                "spilled_vehicles": int(np.sum(in_win & vehicles["spilled"].to_numpy())),
-                "veh_per_gap": per_gap,
-                "in_system_end": int(np.sum(sel & np.isnan(d))),
-                "oversaturated": unserved > 0,
-            }
+        rec = MovementRecords(
+            hours=hours,
+            arrived=int(in_win.sum()),
+            departed=int(done.sum()),
+            served_in_period=int(np.sum(sel & (d >= t0) & (d < t1))),
+            delay_s=(d - a)[done],
+            queue_veh=time_weighted_stats(qt, qn, t0, t1),
+            queue_m=time_weighted_stats(mt, mm, t0, t1),
+            spillback_share=spill_share,
+            spilled=int(np.sum(in_win & spilled)),
+            veh_per_gap=per_gap,
+            in_system_end=int(np.sum(sel & np.isnan(d))),
         )
+        rows.append({"movement": name, **{m.name: m.compute(rec) for m in MEASURES}})
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

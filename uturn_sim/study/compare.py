@@ -1,34 +1,24 @@
-"""Paired comparison of the two schemes on common random numbers."""
+"""Paired comparison of schemes against a baseline on common random numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from uturn_sim.measures.catalog import COMPARED
 from uturn_sim.model.result import Result
 from uturn_sim.model.run import simulate
-from uturn_sim.model.schemes import DEFAULT_PAIR as SCHEMES
+from uturn_sim.model.schemes import BASELINE, DEFAULT_PAIR, Scheme, get_scheme
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.table import build_arrivals
 
-__all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair"]
+__all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair", "replication_runs"]
 
-MEASURES = (
-    "throughput_veh_h",
-    "delay_mean_s",
-    "delay_p95_s",
-    "queue_mean_veh",
-    "queue_p95_veh",
-    "queue_max_veh",
-    "queue_p95_m",
-    "spillback_share",
-    "unserved",
-    "veh_per_gap",
-)
+MEASURES = COMPARED  # the comparison table's measures (declared in measures.catalog)
 
 
 def mean_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -46,68 +36,95 @@ def mean_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, float, f
 
 @dataclass(frozen=True)
 class Comparison:
-    """Both schemes over ``replications`` replications on identical arrivals.
+    """Several schemes over ``replications`` replications on identical arrivals.
 
     ``summaries`` holds one row per (replication, scheme, movement) with every
-    measure of :meth:`uturn_sim.Result.summary`.
+    declared measure; ``schemes`` lists the scheme names, ``baseline`` the one the
+    others are differenced against.
     """
 
     scenario: Scenario
     seed: int
     replications: int
     summaries: pd.DataFrame = field(repr=False)
+    schemes: tuple[str, ...] = DEFAULT_PAIR
+    baseline: str = BASELINE
 
-    def table(self, measures: tuple[str, ...] = MEASURES, confidence: float = 0.95) -> pd.DataFrame:
-        """Per movement and measure: mean of each scheme, paired difference and its CI.
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The compared schemes other than the baseline, in order."""
+        return tuple(s for s in self.schemes if s != self.baseline)
 
-        Columns: ``movement, measure, ordinary, linked, difference`` (linked minus
-        ordinary), ``ci_low, ci_high`` (``confidence`` interval of the difference
-        over replications), ``n`` (replications with a value).
+    def table(self, measures: Sequence[str] = MEASURES, confidence: float = 0.95) -> pd.DataFrame:
+        """Per movement, measure and scheme: means, paired difference and its CI.
+
+        Columns: ``movement, measure, scheme`` (a non-baseline scheme),
+        ``baseline_mean`` (mean of the baseline), ``mean`` (mean of ``scheme``),
+        ``difference`` (scheme minus baseline, mean over replications), ``ci_low,
+        ci_high`` (``confidence`` interval of the paired difference), ``n``
+        (replications with a value).
         """
         s = self.summaries
         rows = []
         for movement in s["movement"].unique():
             sub = s[s["movement"] == movement]
-            o = sub[sub["scheme"] == "ordinary"].set_index("replication")
-            li = sub[sub["scheme"] == "linked"].set_index("replication")
-            for m in measures:
-                a = o[m].astype(float)
-                b = li[m].astype(float).reindex(a.index)
-                mean, lo, hi = mean_ci((b - a).to_numpy(), confidence)
-                rows.append(
-                    {
-                        "movement": movement,
-                        "measure": m,
-                        "ordinary": a.mean(),
-                        "linked": b.mean(),
-                        "difference": mean,
-                        "ci_low": lo,
-                        "ci_high": hi,
-                        "n": int(np.isfinite((b - a).to_numpy()).sum()),
-                    }
-                )
+            base = sub[sub["scheme"] == self.baseline].set_index("replication")
+            for scheme in self.others:
+                other = sub[sub["scheme"] == scheme].set_index("replication")
+                for m in measures:
+                    a = base[m].astype(float)
+                    b = other[m].astype(float).reindex(a.index)
+                    mean, lo, hi = mean_ci((b - a).to_numpy(), confidence)
+                    rows.append(
+                        {
+                            "movement": movement,
+                            "measure": m,
+                            "scheme": scheme,
+                            "baseline_mean": a.mean(),
+                            "mean": b.mean(),
+                            "difference": mean,
+                            "ci_low": lo,
+                            "ci_high": hi,
+                            "n": int(np.isfinite((b - a).to_numpy()).sum()),
+                        }
+                    )
         return pd.DataFrame(rows)
+
+
+def replication_runs(
+    scenario: Scenario, schemes: Sequence[str | Scheme], seed: int, replication: int
+) -> list[Result]:
+    """The results of ``schemes`` in one replication, all on one arrival table."""
+    table = build_arrivals(scenario, seed, replication)
+    return [simulate(scenario, sch, arrivals=table) for sch in schemes]
 
 
 def replication_pair(scenario: Scenario, seed: int, replication: int) -> tuple[Result, Result]:
     """The ``(ordinary, linked)`` results of one replication, on one arrival table."""
-    table = build_arrivals(scenario, seed, replication)
-    return tuple(simulate(scenario, sch, arrivals=table) for sch in SCHEMES)
+    return tuple(replication_runs(scenario, DEFAULT_PAIR, seed, replication))
 
 
 def compare(
     scenario: Scenario,
     *,
+    schemes: Sequence[str | Scheme] | None = None,
+    baseline: str | Scheme | None = None,
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Run both schemes on the same arrivals for each replication.
+    """Run several schemes on the same arrivals for each replication.
 
     Parameters
     ----------
     scenario
         The scenario.
+    schemes
+        Scheme names or objects (default ``("ordinary", "linked")``); the baseline is
+        added in front if missing.
+    baseline
+        The scheme the others are differenced against (default ``"ordinary"``, or
+        the first of ``schemes`` if ``"ordinary"`` is not among them).
     replications
         Number of replications (default ``scenario.simulation.replications``).
     seed
@@ -115,18 +132,38 @@ def compare(
         ``SeedSequence(seed, spawn_key=(r,))``.
     progress
         Called as ``progress(done, total)`` after each replication.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scheme, a repeated scheme name or ``replications < 1``.
     """
+    objs = [get_scheme(s) for s in (DEFAULT_PAIR if schemes is None else schemes)]
+    if not objs:
+        raise ValueError("schemes must name at least one scheme")
+    if baseline is None:
+        base = get_scheme(BASELINE) if any(o.name == BASELINE for o in objs) else objs[0]
+    else:
+        base = get_scheme(baseline)
+    if all(o.name != base.name for o in objs):
+        objs.insert(0, base)
+    names = [o.name for o in objs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"schemes must be distinct, got {names}")
+    if len(objs) < 2:
+        raise ValueError(f"compare needs a scheme besides the baseline {base.name!r}")
     n = scenario.simulation.replications if replications is None else int(replications)
     if n < 1:
         raise ValueError(f"replications must be >= 1, got {n}")
     root = scenario.simulation.seed if seed is None else int(seed)
     frames = []
     for r in range(n):
-        for res in replication_pair(scenario, root, r):
+        for res in replication_runs(scenario, objs, root, r):
             f = res.summary()
             f.insert(0, "replication", r)
             frames.append(f)
         if progress is not None:
             progress(r + 1, n)
-    comp = Comparison(scenario, root, n, pd.concat(frames, ignore_index=True))
-    return comp
+    return Comparison(
+        scenario, root, n, pd.concat(frames, ignore_index=True), tuple(names), base.name
+    )

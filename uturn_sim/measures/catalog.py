@@ -1,0 +1,281 @@
+"""Every measure declared once: name, unit, label, how it is computed, how it aggregates.
+
+The summary (:func:`uturn_sim.measures.summary.summarize`), the comparison table, the
+CLI, the sweeps and the plots read this catalogue instead of keeping lists of their
+own.  A measure is computed per movement from a :class:`MovementRecords` (the
+records of one movement in the measured period, with their queue statistics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = [
+    "COMPARED",
+    "LOS_SIGNALIZED",
+    "LOS_UNSIGNALIZED",
+    "MEASURES",
+    "RUN_TABLE",
+    "Measure",
+    "MovementRecords",
+    "level_of_service",
+    "measure",
+]
+
+# HCM control-delay thresholds, s/veh: upper bound of A, B, C, D, E (F above)
+LOS_SIGNALIZED = (10.0, 20.0, 35.0, 55.0, 80.0)
+LOS_UNSIGNALIZED = (10.0, 15.0, 25.0, 35.0, 50.0)
+
+
+def level_of_service(delay_s: float, thresholds: tuple[float, ...] = LOS_SIGNALIZED) -> str:
+    """HCM level of service letter for a mean control delay (s/veh); '-' for NaN."""
+    if not np.isfinite(delay_s):
+        return "-"
+    return "ABCDEF"[int(np.searchsorted(np.asarray(thresholds), delay_s, side="left"))]
+
+
+@dataclass(frozen=True)
+class MovementRecords:
+    """What the measures of one movement are computed from (measured period ``[t0, t1)``).
+
+    Attributes
+    ----------
+    hours : length of the measured period, h
+    arrived : vehicles arriving in the period
+    departed : of those, vehicles that started their turn by the end of the run
+    served_in_period : vehicles (any arrival time) starting their turn in the period
+    delay_s : control delay of each departed vehicle, s
+    queue_veh, queue_m : time-weighted (mean, 95th percentile, max) of the queue, veh / m
+    spillback_share : share of the period the lane's queue exceeds storage
+    spilled : vehicles of the period that arrived to a full lane
+    veh_per_gap : U-turners per accepted gap (NaN if none)
+    in_system_end : vehicles still in the lane at the end of the run
+    """
+
+    hours: float
+    arrived: int
+    departed: int
+    served_in_period: int
+    delay_s: np.ndarray
+    queue_veh: tuple[float, float, float]
+    queue_m: tuple[float, float, float]
+    spillback_share: float
+    spilled: int
+    veh_per_gap: float
+    in_system_end: int
+
+    @property
+    def mean_delay_s(self) -> float:
+        """Mean control delay, s/veh (NaN if nobody departed)."""
+        return float(self.delay_s.mean()) if self.delay_s.size else np.nan
+
+    def delay_quantile(self, q: float) -> float:
+        """Control-delay quantile ``q`` (0..1), s/veh."""
+        return float(np.percentile(self.delay_s, 100 * q)) if self.delay_s.size else np.nan
+
+
+Aggregate = Literal["mean", "share", "max", "sum", "letter", "flag"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One reported measure.
+
+    Attributes
+    ----------
+    name : column name in summaries, comparisons and sweep rows
+    unit : unit (``veh/h``, ``s/veh``, ``veh``, ``m``, ``share``, ``-``)
+    label : label for tables and axes, with its unit
+    short : column header of the one-run table
+    aggregate : how replications combine (``mean`` of values, ``share`` of time,
+        ``max``, ``sum`` of counts; ``letter`` and ``flag`` are derived, not averaged)
+    compute : the value from a :class:`MovementRecords`
+    """
+
+    name: str
+    unit: str
+    label: str
+    compute: Callable[[MovementRecords], float | int | str | bool]
+    short: str = ""
+    aggregate: Aggregate = "mean"
+
+    @property
+    def numeric(self) -> bool:
+        """True if replications can be averaged and differenced."""
+        return self.aggregate not in ("letter", "flag")
+
+
+def _m(*args: object, **kw: object) -> Measure:
+    return Measure(*args, **kw)  # type: ignore[arg-type]
+
+
+MEASURES: tuple[Measure, ...] = (
+    _m(
+        "demand_veh_h",
+        "veh/h",
+        "demand, veh/h",
+        lambda r: r.arrived / r.hours,
+        short="demand veh/h",
+    ),
+    _m("arrived", "veh", "arrived, veh", lambda r: r.arrived, aggregate="sum"),
+    _m("departed", "veh", "departed, veh", lambda r: r.departed, aggregate="sum"),
+    _m(
+        "throughput_veh_h",
+        "veh/h",
+        "throughput, veh/h",
+        lambda r: r.served_in_period / r.hours,
+        short="served veh/h",
+    ),
+    _m(
+        "unserved",
+        "veh",
+        "unserved at end, veh",
+        lambda r: r.arrived - r.departed,
+        short="unserved",
+        aggregate="sum",
+    ),
+    _m(
+        "delay_mean_s",
+        "s/veh",
+        "mean control delay, s/veh",
+        lambda r: r.mean_delay_s,
+        short="delay s",
+    ),
+    _m("delay_median_s", "s/veh", "median control delay, s/veh", lambda r: r.delay_quantile(0.5)),
+    _m(
+        "delay_p95_s",
+        "s/veh",
+        "95th pct control delay, s/veh",
+        lambda r: r.delay_quantile(0.95),
+        short="p95 delay s",
+    ),
+    _m(
+        "los",
+        "-",
+        "level of service (HCM signalized)",
+        lambda r: level_of_service(r.mean_delay_s),
+        short="LOS",
+        aggregate="letter",
+    ),
+    _m(
+        "los_unsignalized",
+        "-",
+        "level of service (HCM two-way stop)",
+        lambda r: level_of_service(r.mean_delay_s, LOS_UNSIGNALIZED),
+        aggregate="letter",
+    ),
+    _m(
+        "queue_mean_veh",
+        "veh",
+        "mean queue, veh",
+        lambda r: r.queue_veh[0],
+        short="queue veh",
+    ),
+    _m(
+        "queue_p95_veh",
+        "veh",
+        "95th pct queue, veh",
+        lambda r: r.queue_veh[1],
+        short="p95 queue veh",
+    ),
+    _m(
+        "queue_max_veh",
+        "veh",
+        "max queue, veh",
+        lambda r: r.queue_veh[2],
+        aggregate="max",
+    ),
+    _m("queue_mean_m", "m", "mean queue, m", lambda r: r.queue_m[0]),
+    _m("queue_p95_m", "m", "95th pct queue, m", lambda r: r.queue_m[1]),
+    _m(
+        "queue_max_m",
+        "m",
+        "max queue, m",
+        lambda r: r.queue_m[2],
+        short="max queue m",
+        aggregate="max",
+    ),
+    _m(
+        "spillback_share",
+        "share",
+        "time spilled back, share",
+        lambda r: r.spillback_share,
+        short="spillback",
+        aggregate="share",
+    ),
+    _m(
+        "spilled_vehicles",
+        "veh",
+        "vehicles arriving to a full lane, veh",
+        lambda r: r.spilled,
+        aggregate="sum",
+    ),
+    _m(
+        "veh_per_gap",
+        "veh",
+        "vehicles per accepted gap",
+        lambda r: r.veh_per_gap,
+        short="veh/gap",
+    ),
+    _m(
+        "in_system_end",
+        "veh",
+        "in the lane at the end, veh",
+        lambda r: r.in_system_end,
+        aggregate="sum",
+    ),
+    _m(
+        "oversaturated",
+        "-",
+        "vehicles of the period still waiting at the end",
+        lambda r: r.arrived - r.departed > 0,
+        aggregate="flag",
+    ),
+)
+
+_BY_NAME = {m.name: m for m in MEASURES}
+#: the paired comparison table's measures, in its row order
+COMPARED: tuple[str, ...] = (
+    "throughput_veh_h",
+    "delay_mean_s",
+    "delay_p95_s",
+    "queue_mean_veh",
+    "queue_p95_veh",
+    "queue_max_veh",
+    "queue_p95_m",
+    "spillback_share",
+    "unserved",
+    "veh_per_gap",
+)
+#: the one-run table's measures, in its column order (headers: ``Measure.short``)
+RUN_TABLE: tuple[str, ...] = (
+    "demand_veh_h",
+    "throughput_veh_h",
+    "delay_mean_s",
+    "delay_p95_s",
+    "los",
+    "queue_mean_veh",
+    "queue_p95_veh",
+    "queue_max_m",
+    "spillback_share",
+    "veh_per_gap",
+    "unserved",
+)
+
+
+def measure(name: str) -> Measure:
+    """The declared :class:`Measure` called ``name``.
+
+    Raises
+    ------
+    KeyError
+        Naming the declared measures.
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown measure {name!r}; declared: {', '.join(_BY_NAME)}") from None
