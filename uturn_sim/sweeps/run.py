@@ -3,16 +3,16 @@
 Every cell gets the same replication seeds (``SeedSequence(seed, spawn_key=(r,))``)
 and both schemes of a replication share one arrival table, so results are common
 random numbers across cells and schemes and bit-identical whatever the backend,
-worker count or order of completion.  Rows stream to a CSV file as chunks finish;
-re-running with the same output resumes.
+worker count or order of completion.  Rows stream to a CSV file as chunks finish
+(see :mod:`uturn_sim.sweeps.store` for what survives a crash); re-running with the
+same output resumes, and the finished file is byte-identical however it was made.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,10 +22,12 @@ from uturn_sim.errors import ScenarioError
 from uturn_sim.model.run import simulate
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import mean_ci
-from uturn_sim.sweeps.spec import Scalar, SweepSpec, load_sweep
+from uturn_sim.sweeps import backends
+from uturn_sim.sweeps.spec import MAX_TASKS, LoadedSweep, Scalar, SweepSpec, load_sweep
+from uturn_sim.sweeps.store import SweepStore, iter_chunks
 from uturn_sim.traffic.table import build_arrivals
 
-__all__ = ["SweepSpec", "aggregate", "load_sweep", "run_chunk", "sweep"]
+__all__ = ["MAX_TASKS", "SweepSpec", "aggregate", "load_sweep", "run_chunk", "sweep"]
 
 KEY_COLUMNS = ["cell", "scheme", "replication", "movement"]
 
@@ -34,11 +36,6 @@ def run_chunk(
     tasks: list[tuple[int, int]], scenarios: dict[int, dict], schemes: list[str], seed: int
 ) -> list[dict[str, Any]]:
     """Worker: run (cell, replication) tasks; return flat summary rows (picklable, top level)."""
-    slow = float(os.environ.get("UTURN_SIM_TEST_SLOW_CHUNK_S", "0"))  # resume tests only
-    if slow:
-        import time
-
-        time.sleep(slow)
     rows = []
     for cell, rep in tasks:
         scn = Scenario.model_validate(scenarios[cell])
@@ -51,82 +48,8 @@ def run_chunk(
     return rows
 
 
-def _chunks(tasks: list, size: int) -> list[list]:
-    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
-
-
-def _done_tasks(out: Path, fingerprint: str, per_task: int) -> set[tuple[int, int]]:
-    """Finished (cell, replication) tasks in ``out``; trims a torn last line and partial tasks."""
-    meta = out.with_suffix(out.suffix + ".sweep.json")
-    if not out.exists():
-        meta.write_text(json.dumps({"fingerprint": fingerprint}))
-        return set()
-    if not meta.exists() or json.loads(meta.read_text()).get("fingerprint") != fingerprint:
-        raise ScenarioError(
-            [f"(output): {out} holds results of another sweep; choose a new --out"], what="sweep"
-        )
-    text = out.read_text(encoding="utf-8")
-    text = text[: text.rfind("\n") + 1]
-    if not text.strip():
-        out.write_text("")
-        return set()
-    from io import StringIO
-
-    frame = pd.read_csv(StringIO(text))
-    counts = frame.groupby(["cell", "replication"]).size()
-    done = {k for k, n in counts.items() if n == per_task}
-    keep = frame[[k in done for k in zip(frame["cell"], frame["replication"], strict=True)]]
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    keep.to_csv(tmp, index=False)
-    os.replace(tmp, out)
-    return {(int(c), int(r)) for c, r in done}
-
-
-def _execute(
-    backend: str, chunks: list[list], args: tuple, workers: int | None, address: str | None
-) -> Iterable[list[dict]]:
-    if backend == "serial":
-        for chunk in chunks:
-            yield run_chunk(chunk, *args)
-    elif backend == "processes":
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        # the platform's default start method; no global multiprocessing state is touched
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_chunk, chunk, *args) for chunk in chunks]
-            for fut in as_completed(futures):
-                yield fut.result()
-    elif backend == "dask":
-        try:
-            from dask.distributed import Client, LocalCluster, as_completed
-        except ImportError:  # pragma: no cover - depends on the extra
-            raise ScenarioError(
-                ["backend: dask needs the extra: pip install 'uturn_sim[dask]'"]
-            ) from None
-        cluster = None
-        if address is None:
-            cluster = LocalCluster(
-                n_workers=workers or os.cpu_count(),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            address = cluster.scheduler_address
-        with Client(address) as client:
-            shared = client.scatter(args[0], broadcast=True)
-            futures = [
-                client.submit(run_chunk, chunk, shared, *args[1:], pure=False) for chunk in chunks
-            ]
-            for fut in as_completed(futures):
-                yield fut.result()
-        if cluster is not None:
-            cluster.close()
-    else:
-        raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
-
-
 def sweep(
-    spec: SweepSpec | str | Path | Mapping[str, Any],
+    spec: SweepSpec | LoadedSweep | str | Path | Mapping[str, Any],
     *,
     backend: Literal["processes", "serial", "dask"] = "processes",
     workers: int | None = None,
@@ -134,39 +57,126 @@ def sweep(
     out: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk_size: int | None = None,
+    max_tasks: int = MAX_TASKS,
+    connect_timeout_s: float = backends.DEFAULT_CONNECT_TIMEOUT_S,
+    notify: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Run a sweep; return tidy rows (cell x scheme x replication x movement).
 
     Parameters
     ----------
     spec
-        A :class:`SweepSpec`, a sweep YAML path, or a mapping.
+        A :class:`SweepSpec`, a sweep YAML path, a mapping, or the result of
+        :func:`load_sweep` (then it is not validated again).
     backend
         ``"serial"``, ``"processes"`` (local processes, default) or ``"dask"``.
     workers
         Worker processes (default: all cores).
     address
-        Dask scheduler address (``tcp://host:port``); without it a LocalCluster is started.
+        Dask scheduler address (``tcp://host:port``); without it a LocalCluster is
+        started.  Only with ``backend="dask"``.
     out
-        CSV file the rows stream to; an existing one of the same sweep is resumed.
+        CSV file the rows stream to; an existing one of the same sweep is checked,
+        repaired if need be, and resumed.  ``<out>.lock`` keeps a second writer out.
     progress
         Called as ``progress(tasks_done, tasks_total)``.
     chunk_size
         (cell, replication) tasks per unit of work (default: about 4 chunks per worker).
+    max_tasks
+        Most cells x replications accepted (default :data:`MAX_TASKS`); raise it
+        deliberately for a bigger sweep.
+    connect_timeout_s
+        Time allowed to connect to a Dask scheduler, s.
+    notify
+        Called with one line per repair made to an existing ``out`` on resume.
+
+    Raises
+    ------
+    ScenarioError
+        Bad sweep, options, or an ``out`` that cannot be resumed (naming the fix).
+    ConnectionError
+        The Dask scheduler cannot be reached within ``connect_timeout_s``.
     """
+    if backend not in backends.BACKENDS:
+        raise ScenarioError(
+            [f"backend: must be one of {', '.join(backends.BACKENDS)}, got {backend!r}"],
+            what="sweep options",
+        )
+    if address is not None and backend != "dask":
+        raise ScenarioError(
+            [f"scheduler: an address is only used by the dask backend, not {backend!r}"],
+            what="sweep options",
+        )
+    if address is not None:
+        address = backends.check_address(address)
+    if workers is not None and workers < 1:
+        raise ScenarioError([f"workers: must be >= 1, got {workers}"], what="sweep options")
+    if not (isinstance(connect_timeout_s, int | float) and 0 < connect_timeout_s <= 3600):
+        raise ScenarioError(
+            [f"connect_timeout_s: must be > 0 and <= 3600 s, got {connect_timeout_s!r}"],
+            what="sweep options",
+        )
     if isinstance(spec, SweepSpec):  # its base path is relative to the working directory
         spec = spec.model_dump(mode="json")
-    spec, base, scenarios = load_sweep(spec)
-    if workers is not None and workers < 1:
-        raise ScenarioError([f"workers: must be >= 1, got {workers}"], what="sweep")
+    loaded = spec if isinstance(spec, LoadedSweep) else load_sweep(spec, max_tasks=max_tasks)
+    spec, base, scenarios = loaded
     cells = spec.cells()
     tasks = [(c, r) for c in range(len(cells)) for r in range(spec.replications)]
-    per_task = len(spec.schemes) * 3  # movements uturn, left, all
-    path = Path(out) if out is not None else None
+    if len(tasks) > max_tasks:  # a LoadedSweep made with a higher cap
+        raise ScenarioError([_too_many(len(cells), spec.replications, max_tasks)], what="sweep")
+    store = None
+    if out is not None:
+        store = SweepStore(
+            Path(out), spec.fingerprint(base), cells, list(spec.schemes), spec.replications
+        )
+        store.acquire()
+    try:
+        return _run(
+            spec,
+            scenarios,
+            cells,
+            tasks,
+            store,
+            backend,
+            workers,
+            address,
+            progress,
+            chunk_size,
+            connect_timeout_s,
+            notify,
+        )
+    finally:
+        if store is not None:
+            store.release()
+
+
+def _too_many(cells: int, reps: int, cap: int) -> str:
+    return (
+        f"parameters: {cells} cells x {reps} replications = {cells * reps} tasks; at most "
+        f"{cap} (raise it deliberately with --max-tasks or sweep(max_tasks=...))"
+    )
+
+
+def _run(
+    spec: SweepSpec,
+    scenarios: list[Scenario],
+    cells: list[dict[str, Scalar]],
+    tasks: list[tuple[int, int]],
+    store: SweepStore | None,
+    backend: str,
+    workers: int | None,
+    address: str | None,
+    progress: Callable[[int, int], None] | None,
+    chunk_size: int | None,
+    connect_timeout_s: float,
+    notify: Callable[[str], None] | None,
+) -> pd.DataFrame:
     done: set[tuple[int, int]] = set()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        done = _done_tasks(path, spec.fingerprint(base), per_task)
+    if store is not None:
+        done = store.open()
+        for note in store.notes:
+            if notify:
+                notify(note)
     todo = [t for t in tasks if t not in done]
     n_workers = workers or os.cpu_count() or 1
     size = chunk_size or max(1, math.ceil(len(todo) / (4 * n_workers))) if todo else 1
@@ -180,25 +190,29 @@ def sweep(
     finished = len(done)
     if progress:
         progress(finished, len(tasks))
-    header = path is not None and (not path.exists() or path.stat().st_size == 0)
-    for rows in _execute(backend, _chunks(todo, size), args, workers, address):
-        frame = _tidy(pd.DataFrame(rows), cells)
-        if path is not None:
-            with path.open("a", encoding="utf-8") as fh:
-                frame.to_csv(fh, index=False, header=header)
-                fh.flush()
-            header = False
-        else:
-            frames.append(frame)
-        finished += len({(c, r) for c, r in zip(frame["cell"], frame["replication"], strict=True)})
-        if progress:
-            progress(finished, len(tasks))
-    result = pd.read_csv(path) if path is not None else pd.concat(frames, ignore_index=True)
+    chunks = list(iter_chunks(todo, size))
+    if chunks:  # run_chunk looked up here, so a test can wrap it
+        for rows in backends.execute(
+            backend,
+            run_chunk,
+            chunks,
+            args,
+            workers=workers,
+            address=address,
+            connect_timeout_s=connect_timeout_s,
+        ):
+            frame = _tidy(pd.DataFrame(rows), cells)
+            if store is not None:
+                store.append(frame)
+            else:
+                frames.append(frame)
+            finished += len(set(zip(frame["cell"], frame["replication"], strict=True)))
+            if progress:
+                progress(finished, len(tasks))
+    result = store.finish() if store is not None else pd.concat(frames, ignore_index=True)
     result = result.sort_values(KEY_COLUMNS, kind="stable", key=_order_key).reset_index(drop=True)
-    if path is not None:  # the finished file is in canonical order, however it was produced
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        result.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+    if store is not None:  # the finished file is in canonical order, however it was produced
+        store.write_final(result)
     return result
 
 

@@ -14,9 +14,17 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal, NamedTuple, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from uturn_sim.errors import ScenarioError
 from uturn_sim.scenario.loading import (
@@ -28,26 +36,29 @@ from uturn_sim.scenario.loading import (
 )
 from uturn_sim.scenario.model import Scenario
 
-__all__ = ["MAX_CELLS", "Range", "SweepSpec", "cell_scenarios", "load_sweep"]
+__all__ = ["MAX_TASKS", "LoadedSweep", "Range", "SweepSpec", "cell_scenarios", "load_sweep"]
 
 Scalar = float | int | str | bool
-MAX_CELLS = 100_000
+MAX_TASKS = 100_000
+"""Most cells x replications a sweep may hold unless raised deliberately (``--max-tasks``)."""
+MAX_CELLS = MAX_TASKS  # kept for callers of the old name
 
 
 class Range(BaseModel):
     """Inclusive numeric range ``start, start + step, ... <= stop``."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     start: float
     stop: float
     step: float = Field(gt=0)
 
     @model_validator(mode="after")
-    def _order(self) -> Self:
+    def _order(self, info: ValidationInfo) -> Self:
+        cap = _cap(info)
         if self.stop < self.start:
             raise ValueError(f"stop ({self.stop:g}) must be >= start ({self.start:g})")
-        if (self.stop - self.start) / self.step > MAX_CELLS:
-            raise ValueError(f"range has more than {MAX_CELLS} values")
+        if (self.stop - self.start) / self.step >= cap:
+            raise ValueError(f"range has more than {cap} values (the task limit)")
         return self
 
     def values(self) -> list[float]:
@@ -60,7 +71,7 @@ class Range(BaseModel):
 class SweepSpec(BaseModel):
     """A sweep file: base scenario, parameters to vary, schemes, replications, seed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
     base: str = Field(
         "default", description="Scenario path (relative to the sweep file) or 'default'."
     )
@@ -75,7 +86,7 @@ class SweepSpec(BaseModel):
 
     @field_validator("parameters", mode="before")
     @classmethod
-    def _ranges(cls, value: Any) -> Any:
+    def _ranges(cls, value: Any, info: ValidationInfo) -> Any:
         """Read ``{start, stop, step}`` mappings as ranges, with one clear message each."""
         if not isinstance(value, dict):
             return value
@@ -83,7 +94,7 @@ class SweepSpec(BaseModel):
         for name, vals in value.items():
             if isinstance(vals, dict):
                 try:
-                    vals = Range.model_validate(vals)
+                    vals = Range.model_validate(vals, context=info.context)
                 except ValidationError as exc:
                     why = "; ".join(
                         f"{'.'.join(map(str, e['loc'])) or 'range'}: "
@@ -97,12 +108,21 @@ class SweepSpec(BaseModel):
         return out
 
     @model_validator(mode="after")
-    def _nonempty(self) -> Self:
+    def _nonempty(self, info: ValidationInfo) -> Self:
         for name, vals in self.parameters.items():
             if isinstance(vals, list) and not vals:
                 raise ValueError(f"parameters.{name} has no values")
-        if math.prod(len(v) for v in self.grid().values()) > MAX_CELLS:
-            raise ValueError(f"the grid has more than {MAX_CELLS} cells")
+        cap = _cap(info)
+        n_cells = math.prod(
+            (math.floor((v.stop - v.start) / v.step + 1e-9) + 1) if isinstance(v, Range) else len(v)
+            for v in self.parameters.values()
+        )
+        if n_cells * self.replications > cap:
+            raise ValueError(
+                f"parameters {n_cells} cells x {self.replications} replications = "
+                f"{n_cells * self.replications} tasks; at most {cap} (raise it deliberately "
+                "with --max-tasks or max_tasks=...)"
+            )
         return self
 
     def grid(self) -> dict[str, list[Scalar]]:
@@ -124,10 +144,30 @@ class SweepSpec(BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _cap(info: ValidationInfo) -> int:
+    ctx = info.context if isinstance(info.context, dict) else {}
+    return int(ctx.get("max_tasks", MAX_TASKS))
+
+
+class LoadedSweep(NamedTuple):
+    """A validated sweep: the spec, its base scenario and one scenario per cell."""
+
+    spec: SweepSpec
+    base: Scenario
+    scenarios: list[Scenario]
+
+
 def load_sweep(
-    source: str | Path | Mapping[str, Any],
-) -> tuple[SweepSpec, Scenario, list[Scenario]]:
+    source: str | Path | Mapping[str, Any], *, max_tasks: int = MAX_TASKS
+) -> LoadedSweep:
     """Read and validate a sweep file; return the spec, the base and one scenario per cell.
+
+    Parameters
+    ----------
+    source
+        A sweep YAML path or an already parsed mapping.
+    max_tasks
+        Most cells x replications accepted; checked before any cell is built.
 
     Raises
     ------
@@ -148,7 +188,7 @@ def load_sweep(
             raise ScenarioError([f"(file): {path} is not UTF-8 text"], what="sweep") from None
         data, lines = parse_yaml(text, what="sweep")
     try:
-        spec = SweepSpec.model_validate(data)
+        spec = SweepSpec.model_validate(data, context={"max_tasks": max_tasks})
     except ValidationError as exc:
         from uturn_sim.scenario.loading import _messages
 
@@ -163,7 +203,7 @@ def load_sweep(
             raise ScenarioError(
                 [f"base ({spec.base}): {q}" for q in exc.problems], what="sweep"
             ) from None
-    return spec, base, cell_scenarios(spec, base)
+    return LoadedSweep(spec, base, cell_scenarios(spec, base))
 
 
 def cell_scenarios(spec: SweepSpec, base: Scenario) -> list[Scenario]:
