@@ -136,12 +136,12 @@ def _dask(
         address = cluster.scheduler_address
     try:
         client = Client(address, timeout=connect_timeout_s)
-    except (OSError, TimeoutError) as exc:
+    except Exception as exc:  # refused, timed out, or not a scheduler answering (any error)
         if cluster is not None:
             cluster.close(timeout=5)
         raise ConnectionError(
-            f"cannot reach a Dask scheduler at {address} within {connect_timeout_s:g} s "
-            f"({type(exc).__name__}: {exc}); check the address and that a scheduler runs "
+            f"could not connect to a Dask scheduler at {address} (timeout {connect_timeout_s:g} s; "
+            f"{type(exc).__name__}: {str(exc)[:200]}); check the address and that a scheduler runs "
             "there, or raise --connect-timeout"
         ) from None
     local_pids: list[int] = []
