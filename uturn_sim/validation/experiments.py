@@ -2,15 +2,13 @@
 
 Each experiment returns a tidy DataFrame with the simulated mean, its 95%
 confidence interval over replications, the closed form and the relative error.
-``python -m uturn_sim.validation --out docs`` writes ``docs/validation.md`` and
-its figures; ``--full`` uses longer runs and more replications.
+``python -m uturn_sim.reports.validation --out docs`` writes ``docs/validation.md``
+and its figures; ``--full`` uses longer runs and more replications.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +16,7 @@ import pandas as pd
 
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import DEFAULT_PAIR as SCHEMES
-from uturn_sim.scenario.loading import default_scenario, validate_mapping
+from uturn_sim.scenario.loading import validate_mapping
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import compare, mean_ci
 from uturn_sim.validation.theory import (
@@ -299,19 +297,3 @@ def crn_variance(scn: Scenario, replications: int = 20, measure: str = "delay_me
         "mean_crn": float(crn.mean()),
         "mean_independent": float(ind.mean()),
     }
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - report generator
-    """Write ``docs/validation.md`` and its figures."""
-    from uturn_sim.validation.report import write_validation_report
-
-    p = argparse.ArgumentParser(description="Regenerate the validation report.")
-    p.add_argument("--out", default="docs")
-    p.add_argument("--full", action="store_true", help="longer runs, more replications")
-    args = p.parse_args(argv)
-    print(write_validation_report(Path(args.out), full=args.full, default=default_scenario()))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

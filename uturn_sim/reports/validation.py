@@ -6,12 +6,15 @@ with figures made by :mod:`uturn_sim.plots`.
 
 from __future__ import annotations
 
+import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from uturn_sim.plots import figures as plots
+from uturn_sim.scenario.loading import default_scenario
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.validation import experiments as validation
 
@@ -80,7 +83,7 @@ def write_validation_report(out: Path, *, full: bool = False, default: Scenario)
         plots.plt.close(fig)
 
     cap_cols = ["x", "slots", "sim", "ci_low", "ci_high", "theory", "rel_error"]
-    cmd = "python -m uturn_sim.validation --out docs" + (" --full" if full else "")
+    cmd = "python -m uturn_sim.reports.validation --out docs" + (" --full" if full else "")
     text = (
         f"""# Validation against traffic-flow theory
 
@@ -207,3 +210,17 @@ of the arrival pattern, so the paired difference's variance is the ordinary sche
     path = out / "validation.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - report generator
+    """Write ``docs/validation.md`` and its figures."""
+    p = argparse.ArgumentParser(description="Regenerate the validation report.")
+    p.add_argument("--out", default="docs")
+    p.add_argument("--full", action="store_true", help="longer runs, more replications")
+    args = p.parse_args(argv)
+    print(write_validation_report(Path(args.out), full=args.full, default=default_scenario()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Deliverables assembled from studies and figures: the validation report."""
