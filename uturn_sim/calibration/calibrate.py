@@ -265,7 +265,12 @@ def calibrated_yaml(scn: Scenario, rep: CalibrationReport) -> str:
         if not leaf:
             out.append(line)
             continue
-        out.append(f"{line}  # {_comment(path, rep, scn)}")
+        cont = k + 1 < len(lines) and not _KEY.match(lines[k + 1]) and not nxt.startswith("-")
+        if cont:  # a multi-line scalar: a trailing comment would end it, so put it above
+            out.append(f"{' ' * indent}# {_comment(path, rep, scn)}")
+            out.append(line)
+        else:
+            out.append(f"{line}  # {_comment(path, rep, scn)}")
     return "\n".join(out) + "\n"
 
 

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         scn, rep = calibrate(args.observations, base=args.base)
         out = write_calibrated(scn, rep, args.out)
     except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + "; ".join(exc.problems), file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

@@ -44,10 +44,13 @@ class Estimate:
         return self.lo <= truth <= self.hi
 
     def comment(self) -> str:
-        """``estimate, 95% CI [lo, hi], n = N (method)`` with 3 significant digits."""
-        return (
-            f"{self.value:.3g}, 95% CI [{self.lo:.3g}, {self.hi:.3g}], n = {self.n} ({self.method})"
-        )
+        """``estimate, 95% CI [lo, hi], n = N (method)`` with about 3 significant digits."""
+        v, lo, hi = (_fmt(x) for x in (self.value, self.lo, self.hi))
+        return f"{v}, 95% CI [{lo}, {hi}], n = {self.n} ({self.method})"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def too_few(what: str, n: int, need: int, unit: str) -> None:

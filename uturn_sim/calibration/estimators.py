@@ -256,7 +256,9 @@ class DemandFit:
     applies_to: list[str]
 
 
-def demand(counts: pd.DataFrame, alpha: float = 0.05) -> DemandFit:
+def demand(
+    counts: pd.DataFrame, alpha: float = 0.05, profile_movements: list[str] | None = None
+) -> DemandFit:
     """Hourly demand per movement and the demand profile, from interval counts.
 
     The profile test is a likelihood-ratio (G) test of one Poisson rate for all
@@ -270,6 +272,9 @@ def demand(counts: pd.DataFrame, alpha: float = 0.05) -> DemandFit:
         equal consecutive intervals from 0 s (the start of the measured period).
     alpha
         Level of the profile test.
+    profile_movements
+        Movements to pool for the profile factors; default: those whose test
+        rejects a constant rate at level ``alpha``.
     """
     flows, tests = {}, []
     interval = float(counts["interval_s"].iloc[0])
@@ -290,6 +295,8 @@ def demand(counts: pd.DataFrame, alpha: float = 0.05) -> DemandFit:
                 profiled.append(str(m))
     tests_df = pd.DataFrame(tests, columns=["movement", "g", "df", "p_value", "profiled"])
     factors = None
+    if profile_movements is not None:
+        profiled = list(profile_movements)
     if profiled:
         pooled = counts[counts["movement"].isin(profiled)].groupby("interval_start_s")["count"]
         n = pooled.sum().to_numpy()

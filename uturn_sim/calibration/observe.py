@@ -107,13 +107,13 @@ def observe_follow_up(res: Any) -> pd.DataFrame:
     v = res.vehicles
     p = np.asarray(res.arrivals.conflict_t, dtype=float)
     t0, t1 = _measured(res)
-    u = v[(v["served_by"] == "gap") & v["departure_s"].between(t0, t1)]
-    u = u.sort_values("departure_s")
+    u = v[v["departure_s"].between(t0, t1)].sort_values("departure_s")
     s = u["departure_s"].to_numpy(dtype=float)
     arr = u["arrival_s"].to_numpy(dtype=float)
+    in_gap = (u["served_by"] == "gap").to_numpy() & (u["movement"] == "uturn").to_numpy()
     gap_id = np.searchsorted(p, s, side="right")
     follower = np.zeros(len(s), dtype=bool)
-    follower[1:] = (gap_id[1:] == gap_id[:-1]) & (arr[1:] < s[:-1])
+    follower[1:] = (gap_id[1:] == gap_id[:-1]) & (arr[1:] < s[:-1]) & in_gap[1:] & in_gap[:-1]
     keep = follower.copy()
     keep[:-1] |= follower[1:]
     out = pd.DataFrame({"gap": gap_id, "driver": u["id"].to_numpy(), "start_s": s})[keep]
