@@ -145,3 +145,38 @@ def test_no_matplotlib_use_and_no_test_env_vars_in_library():
         text = path.read_text()
         assert "matplotlib.use(" not in text, path
         assert "UTURN_SIM_TEST" not in text, path
+
+
+def test_sweep_shares_a_scheme_that_ignores_the_varied_parameter(monkeypatch):
+    from uturn_sim.sweeps import run as sweep_run
+
+    calls = []
+    real = sweep_run.simulate
+
+    def counting(scn, scheme, **kw):
+        calls.append((scheme.name, scn.geometry.slots))
+        return real(scn, scheme, **kw)
+
+    monkeypatch.setattr(sweep_run, "simulate", counting)
+    scn = small_scenario().model_dump(mode="json")
+    cells = {}
+    for c, k in enumerate((1, 2, 3)):
+        d = json_copy(scn)
+        d["geometry"]["slots"] = k
+        cells[c] = d
+    tasks = [(c, r) for r in range(2) for c in cells]
+    rows = sweep_run.run_chunk(tasks, cells, ["ordinary", "linked_sanya"], 5)
+    assert sum(1 for s, _ in calls if s == "ordinary") == 2  # once per replication
+    assert sum(1 for s, _ in calls if s == "linked_sanya") == 6  # every cell
+    frame = __import__("pandas").DataFrame(rows)
+    # shared rows equal a fresh run of that cell
+    fresh = us.simulate(us.load_scenario(cells[2]), "ordinary", seed=5, replication=1).summary()
+    sel = (frame.scheme == "ordinary") & (frame.cell == 2) & (frame.replication == 1)
+    got = frame[sel].reset_index(drop=True)
+    assert got["delay_mean_s"].tolist() == fresh["delay_mean_s"].tolist()
+
+
+def json_copy(d):
+    import json
+
+    return json.loads(json.dumps(d))

@@ -14,9 +14,10 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Self
+from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -68,6 +69,15 @@ class Range(BaseModel):
         return [int(v) if float(v).is_integer() else v for v in vals]
 
 
+def _registered(name: str) -> str:
+    """A registered scheme name (see ``uturn-sim schemes``)."""
+    from uturn_sim.model.schemes import scheme_names
+
+    if name not in scheme_names():
+        raise ValueError(f"unknown scheme {name!r}; registered: {', '.join(scheme_names())}")
+    return name
+
+
 class SweepSpec(BaseModel):
     """A sweep file: base scenario, parameters to vary, schemes, replications, seed."""
 
@@ -78,11 +88,21 @@ class SweepSpec(BaseModel):
     parameters: dict[str, list[Scalar] | Range] = Field(
         min_length=1, description="Dotted scenario field -> list of values or {start, stop, step}."
     )
-    schemes: list[Literal["ordinary", "linked"]] = Field(
-        default=["ordinary", "linked"], min_length=1
+    schemes: list[Annotated[str, AfterValidator(_registered)]] = Field(
+        default=["ordinary", "linked"],
+        min_length=1,
+        description="Registered scheme names (see `uturn-sim schemes`).",
     )
     replications: int = Field(5, ge=1, le=10_000)
     seed: int = Field(20250901, ge=0)
+
+    @field_validator("schemes")
+    @classmethod
+    def _distinct_schemes(cls, value: list[str]) -> list[str]:
+        """No scheme twice."""
+        if len(set(value)) != len(value):
+            raise ValueError(f"schemes must be distinct, got {value}")
+        return value
 
     @field_validator("parameters", mode="before")
     @classmethod
