@@ -18,6 +18,7 @@ _WHERE = {
     "Scenario": "scenario.model",
     "SweepSpec": "sweeps.spec",
     "build_arrivals": "traffic.table",
+    "calibrate": "calibration.calibrate",
     "compare": "study.compare",
     "default_scenario": "scenario.loading",
     "load_scenario": "scenario.loading",
@@ -29,6 +30,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .calibration.calibrate import calibrate
     from .model.result import Result
     from .model.run import simulate
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
@@ -59,6 +61,7 @@ __all__ = [
     "ScenarioError",
     "SweepSpec",
     "build_arrivals",
+    "calibrate",
     "compare",
     "default_scenario",
     "load_scenario",

@@ -371,6 +371,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.add_argument("--markdown", action="store_true", help="the README's reference tables instead")
     s.set_defaults(func=_cmd_schema)
+    from uturn_sim.calibration.cli import add_parser as add_calibrate
+
+    add_calibrate(sub)
     return p
 
 
