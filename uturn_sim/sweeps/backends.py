@@ -80,6 +80,22 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="uturn-sim-parent-watch", daemon=True).start()
 
 
+def _probe(address: str, timeout_s: float) -> None:
+    """Connect and handshake once with a deadline (Dask's own handshake read has none)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def once() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_s), timeout_s)
+        await comm.close()
+
+    try:
+        asyncio.run(once())
+    except TimeoutError:
+        raise TimeoutError(f"no handshake within {timeout_s:g} s") from None
+
+
 def _serial(worker: Worker, chunks: list, args: tuple) -> Iterator[list[dict]]:
     for chunk in chunks:
         yield worker(chunk, *args)
@@ -135,6 +151,8 @@ def _dask(
         )
         address = cluster.scheduler_address
     try:
+        if cluster is None:
+            _probe(address, connect_timeout_s)
         client = Client(address, timeout=connect_timeout_s)
     except Exception as exc:  # refused, timed out, or not a scheduler answering (any error)
         if cluster is not None:
