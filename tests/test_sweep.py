@@ -112,9 +112,20 @@ def test_resume_after_kill(tmp_path, serial_rows):
         "--out",
         str(out),
     ]
-    # a slowed worker so the kill lands part-way
-    env = {**os.environ, "UTURN_SIM_TEST_SLOW_CHUNK_S": "0.4"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a slowed worker (wrapped in the child, no test switch in the library) so the kill
+    # lands part-way
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import sys, time\n"
+        "import uturn_sim.sweeps.run as r\n"
+        "real = r.run_chunk\n"
+        "r.run_chunk = lambda *a: (time.sleep(0.4), real(*a))[1]\n"
+        "from uturn_sim.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    slow = [sys.executable, str(script), *cmd[3:]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(slow, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
         if out.exists() and out.stat().st_size > 0 and len(out.read_text().splitlines()) > 10:
