@@ -173,3 +173,13 @@ def test_conflicting_traffic_runs_past_the_end_of_the_run():
     tab = us.build_arrivals(scn)
     assert tab.conflict_t.max() > scn.simulation.end_s + 300
     assert tab.t.max() < scn.simulation.end_s
+
+
+def test_gate_leaves_out_vehicles_queued_past_the_last_window():
+    """A queue not cleared before the last green window passes after the run (no hang)."""
+    from uturn_sim.traffic.headways import gate
+    from uturn_sim.traffic.signal import GreenWindows
+
+    wins = GreenWindows(starts=np.array([0.0, 10.0]), ends=np.array([2.0, 12.0]))
+    d = gate(np.zeros(5), wins, 1.0)
+    np.testing.assert_allclose(d, [0.0, 1.0, 10.0, 11.0])

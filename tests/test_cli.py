@@ -28,7 +28,9 @@ def test_run_prints_table_and_writes_outputs(short_yaml, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ordinary scheme" in text and "delay s" in text and "uturn" in text
     v = pd.read_csv(out / "vehicles.csv")
-    assert {"arrival_s", "departure_s", "delay_s", "slot"} <= set(v.columns)
+    assert {"arrival_s", "departure_s", "queue_delay_s", "control_delay_s", "slot"} <= set(
+        v.columns
+    )
     assert us.load_scenario(out / "scenario.yaml").simulation.duration_s == 900
     assert len(pd.read_csv(out / "summary.csv")) == 3
 

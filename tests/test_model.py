@@ -105,7 +105,7 @@ def test_zero_demand_and_one_slot():
 
 
 def test_bad_scheme():
-    with pytest.raises(ValueError, match="unknown scheme .diagonal.; registered: ordinary"):
+    with pytest.raises(ValueError, match=r"unknown scheme .diagonal.; registered: ordinary"):
         us.simulate(us.default_scenario(), "diagonal")
 
 

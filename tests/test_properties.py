@@ -48,11 +48,14 @@ def check_invariants(res: us.Result) -> None:
         slot = v["slot"].to_numpy()
         assert np.all((slot >= 0) & (slot <= k))
         assert np.all(slot[~uturn] == 0)
+        first = v["first_slot"].to_numpy()
         # a U-turner that stopped directly in a slot took the foremost free one
-        direct = uturn & (slot > 0) & np.isclose(v["reached_s"].to_numpy(), a)
+        direct = uturn & (first > 0) & np.isclose(v["reached_s"].to_numpy(), a)
         for i in np.flatnonzero(direct):
             ahead = np.sum((np.arange(len(a)) < i) & ~(d <= a[i]))
-            assert slot[i] == ahead + 1, f"vehicle {i} in slot {slot[i]} with {ahead} ahead"
+            assert first[i] == ahead + 1, f"vehicle {i} in slot {first[i]} with {ahead} ahead"
+        # compaction: a U-turner never starts from a slot behind the one it first stopped in
+        assert np.all(slot[slot > 0] <= first[slot > 0])
 
 
 @SETTINGS

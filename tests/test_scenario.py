@@ -26,8 +26,9 @@ def test_default_numbers_match_domain(default):
     assert [p.green_s for p in default.signal.phases] == [45, 25, 25, 15]
     assert (default.geometry.storage_m, default.geometry.slots) == (60, 4)
     b = default.behaviour
-    assert (b.critical_gap.mean_s, b.follow_up_headway_s, b.linked_start_lag_s) == (6.4, 2.5, 1.5)
-    assert (b.move_up_speed_m_s, b.saturation_flow_veh_h) == (3.0, 1800)
+    assert (b.critical_gap.mean_s, b.follow_up_headway_s, b.linked_start_lag_s) == (6.4, 2.5, 2.0)
+    assert (b.move_up_speed_m_s, b.saturation_flow_veh_h) == (4.0, 1800)
+    assert (b.reaction_time_s, b.accel_m_s2, b.slot_hold_s, b.turn_clear_s) == (1.0, 2.0, 2.0, 5.5)
 
 
 def test_every_default_value_is_written_in_the_yaml():
@@ -40,6 +41,15 @@ def test_every_default_value_is_written_in_the_yaml():
         "follow_up_headway_s",
         "linked_start_lag_s",
         "move_up_speed_m_s",
+        "reaction_time_s",
+        "accel_m_s2",
+        "decel_m_s2",
+        "slot_hold_s",
+        "turn_clear_s",
+        "conflict_entry_s",
+        "approach_speed_m_s",
+        "uturn_speed_m_s",
+        "left_speed_m_s",
         "startup_lost_time_s",
         "cooldown_s",
     ):

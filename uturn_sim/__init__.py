@@ -18,7 +18,7 @@ _WHERE = {
     "Scenario": "scenario.model",
     "SweepSpec": "sweeps.spec",
     "build_arrivals": "traffic.table",
-    "calibrate": "calibration.calibrate",
+    "calibrate": "calibration.fit",
     "compare": "study.compare",
     "default_scenario": "scenario.loading",
     "load_scenario": "scenario.loading",
@@ -30,7 +30,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .calibration.calibrate import calibrate
+    from .calibration.fit import calibrate
     from .model.result import Result
     from .model.run import simulate
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario

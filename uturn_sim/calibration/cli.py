@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``calibrate``: 0 on success, 2 on invalid observations or scenario."""
-    from uturn_sim.calibration.calibrate import calibrate, write_calibrated
+    from uturn_sim.calibration.fit import calibrate, write_calibrated
 
     try:
         scn, rep = calibrate(args.observations, base=args.base)

@@ -44,9 +44,11 @@ def observe_gaps(res: Any, clean_after_s: float = CLEAN_AFTER_S) -> pd.DataFrame
     """Gap acceptance table of the U-turners a camera could use, from one simulated run.
 
     For a U-turner that reached the stop line at ``r`` (s) and started its turn at
-    ``s``: the offered lag is (first conflicting passage after ``r``) - ``r``,
-    then each gap between successive passages up to the one it started in; the
-    accepted one is the lag if ``s == r``, else the gap opened at ``s``.  Only
+    ``s``: it can act a reaction time ``rt`` after it stops, so the offered lag is
+    (first conflicting passage after ``r``) - (``r + rt``) (not offered if that
+    passage comes during the reaction), then each gap between successive passages up
+    to the one it started in; the accepted one is the lag if ``s == r + rt``, else
+    the gap opened at ``s``.  Only
     drivers offered gaps cleanly are kept: served in a gap, reached the stop line
     in the measured period, and the previous vehicle started at least
     ``clean_after_s`` before ``r`` (so no follow-up headway delayed its readiness).
@@ -71,19 +73,22 @@ def observe_gaps(res: Any, clean_after_s: float = CLEAN_AFTER_S) -> pd.DataFrame
     u = v[(v["movement"] == "uturn") & (v["served_by"] == "gap")]
     r = u["reached_s"].to_numpy(dtype=float)
     s = u["departure_s"].to_numpy(dtype=float)
-    # the vehicle ahead leaves at (or before) r; a driver accepting the lag leaves at r itself
-    k = np.searchsorted(dep_all, r, side="right") - (s == r)
+    # the vehicle ahead leaves at (or before) r; with no reaction time a driver accepting
+    # the lag leaves at r itself and must not count as its own predecessor
+    k = np.searchsorted(dep_all, r, side="right") - (s <= r)
     prev = np.where(k > 0, dep_all[np.maximum(k - 1, 0)], -np.inf)
     keep = (r - prev >= clean_after_s) & (r >= t0) & (r < t1)
+    rt = res.scenario.behaviour.reaction_time_s
     rows: list[tuple[int, float, str, int]] = []
     for drv, ri, si in zip(u["id"].to_numpy()[keep], r[keep], s[keep], strict=True):
         i = int(np.searchsorted(p, ri, side="left"))
-        lag = p[i] - ri
-        if si == ri:
+        lag = p[i] - (ri + rt)
+        if abs(si - (ri + rt)) < 1e-9:
             rows.append((int(drv), float(lag), "lag", 1))
             continue
         j = int(np.searchsorted(p, si, side="right")) - 1  # accepted gap opens at p[j] == si
-        rows.append((int(drv), float(lag), "lag", 0))
+        if lag > 0:
+            rows.append((int(drv), float(lag), "lag", 0))
         gaps = np.diff(p[i : j + 2])
         rows.extend(
             (int(drv), float(g), "gap", int(q == len(gaps) - 1)) for q, g in enumerate(gaps)

@@ -49,10 +49,12 @@ class MovementRecords:
     departed : of those, vehicles that started their turn by the end of the run
     served_in_period : vehicles (any arrival time) starting their turn in the period
     delay_s : control delay of each departed vehicle, s
+    queue_delay_s : queue delay (start of turn - arrival) of each departed vehicle, s
     queue_veh, queue_m : time-weighted (mean, 95th percentile, max) of the queue, veh / m
     spillback_share : share of the period the lane's queue exceeds storage
     spilled : vehicles of the period that arrived to a full lane
-    veh_per_gap : U-turners per accepted gap (NaN if none)
+    veh_per_gap : U-turners per accepted conflicting gap outside the protected green
+    veh_per_platoon : U-turners per platoon (starts within lag + tolerance)
     in_system_end : vehicles still in the lane at the end of the run
     """
 
@@ -61,17 +63,24 @@ class MovementRecords:
     departed: int
     served_in_period: int
     delay_s: np.ndarray
+    queue_delay_s: np.ndarray
     queue_veh: tuple[float, float, float]
     queue_m: tuple[float, float, float]
     spillback_share: float
     spilled: int
     veh_per_gap: float
+    veh_per_platoon: float
     in_system_end: int
 
     @property
     def mean_delay_s(self) -> float:
         """Mean control delay, s/veh (NaN if nobody departed)."""
         return float(self.delay_s.mean()) if self.delay_s.size else np.nan
+
+    @property
+    def mean_queue_delay_s(self) -> float:
+        """Mean queue delay, s/veh (NaN if nobody departed)."""
+        return float(self.queue_delay_s.mean()) if self.queue_delay_s.size else np.nan
 
     def delay_quantile(self, q: float) -> float:
         """Control-delay quantile ``q`` (0..1), s/veh."""
@@ -154,9 +163,22 @@ MEASURES: tuple[Measure, ...] = (
         short="p95 delay s",
     ),
     _m(
+        "queue_delay_mean_s",
+        "s/veh",
+        "mean queue delay, s/veh",
+        lambda r: r.mean_queue_delay_s,
+        short="queue delay s",
+    ),
+    _m(
+        "queue_delay_p95_s",
+        "s/veh",
+        "95th pct queue delay, s/veh",
+        lambda r: float(np.percentile(r.queue_delay_s, 95)) if r.queue_delay_s.size else np.nan,
+    ),
+    _m(
         "los",
         "-",
-        "level of service (HCM signalized)",
+        "level of service (HCM signalized, control delay)",
         lambda r: level_of_service(r.mean_delay_s),
         short="LOS",
         aggregate="letter",
@@ -164,7 +186,7 @@ MEASURES: tuple[Measure, ...] = (
     _m(
         "los_unsignalized",
         "-",
-        "level of service (HCM two-way stop)",
+        "level of service (HCM two-way stop, control delay)",
         lambda r: level_of_service(r.mean_delay_s, LOS_UNSIGNALIZED),
         aggregate="letter",
     ),
@@ -217,9 +239,16 @@ MEASURES: tuple[Measure, ...] = (
     _m(
         "veh_per_gap",
         "veh",
-        "vehicles per accepted gap",
+        "U-turns per gap (outside green)",
         lambda r: r.veh_per_gap,
         short="veh/gap",
+    ),
+    _m(
+        "veh_per_platoon",
+        "veh",
+        "U-turns per platoon",
+        lambda r: r.veh_per_platoon,
+        short="veh/platoon",
     ),
     _m(
         "in_system_end",
@@ -241,6 +270,7 @@ _BY_NAME = {m.name: m for m in MEASURES}
 #: the paired comparison table's measures, in its row order
 COMPARED: tuple[str, ...] = (
     "throughput_veh_h",
+    "queue_delay_mean_s",
     "delay_mean_s",
     "delay_p95_s",
     "queue_mean_veh",
@@ -250,11 +280,13 @@ COMPARED: tuple[str, ...] = (
     "spillback_share",
     "unserved",
     "veh_per_gap",
+    "veh_per_platoon",
 )
 #: the one-run table's measures, in its column order (headers: ``Measure.short``)
 RUN_TABLE: tuple[str, ...] = (
     "demand_veh_h",
     "throughput_veh_h",
+    "queue_delay_mean_s",
     "delay_mean_s",
     "delay_p95_s",
     "los",
@@ -263,6 +295,7 @@ RUN_TABLE: tuple[str, ...] = (
     "queue_max_m",
     "spillback_share",
     "veh_per_gap",
+    "veh_per_platoon",
     "unserved",
 )
 

@@ -99,6 +99,7 @@ def summarize(
     t1: float,
     storage_m: float,
     gap_index: np.ndarray | None = None,
+    protected: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every declared measure (:data:`~uturn_sim.measures.catalog.MEASURES`) per movement.
 
@@ -114,10 +115,16 @@ def summarize(
         Left-turn lane storage, m (spillback threshold).
     gap_index
         Per vehicle, the conflict interval its U-turn used (for vehicles per gap).
+    protected
+        Per vehicle, True if it started inside the protected left-turn green (its
+        "gap" is the phase, not counted as an accepted gap).
     """
     hours = (t1 - t0) / 3600.0
     a = vehicles["arrival_s"].to_numpy()
     d = vehicles["departure_s"].to_numpy()
+    control = vehicles["control_delay_s"].to_numpy()
+    queue = vehicles["queue_delay_s"].to_numpy()
+    platoon = vehicles["platoon"].to_numpy()
     length = vehicles["length_m"].to_numpy()
     spilled = vehicles["spilled"].to_numpy()
     lane_t, lane_m = queue_steps(a, d, length)
@@ -133,9 +140,12 @@ def summarize(
         done = in_win & ~np.isnan(d)
         qt, qn = queue_steps(a[sel], d[sel])
         mt, mm = (lane_t, lane_m) if name == "all" else queue_steps(a[sel], d[sel], length[sel])
-        per_gap = np.nan
+        per_gap = per_platoon = np.nan
+        in_gap = sel & (vehicles["served_by"] == "gap").to_numpy() & (d >= t0) & (d < t1)
+        if in_gap.any():
+            per_platoon = in_gap.sum() / len(np.unique(platoon[in_gap]))
         if gap_index is not None:
-            used = sel & (vehicles["served_by"] == "gap").to_numpy() & (d >= t0) & (d < t1)
+            used = in_gap if protected is None else in_gap & ~protected
             if used.any():
                 per_gap = used.sum() / len(np.unique(gap_index[used]))
         rec = MovementRecords(
@@ -143,12 +153,14 @@ def summarize(
             arrived=int(in_win.sum()),
             departed=int(done.sum()),
             served_in_period=int(np.sum(sel & (d >= t0) & (d < t1))),
-            delay_s=(d - a)[done],
+            delay_s=control[done],
+            queue_delay_s=queue[done],
             queue_veh=time_weighted_stats(qt, qn, t0, t1),
             queue_m=time_weighted_stats(mt, mm, t0, t1),
             spillback_share=spill_share,
             spilled=int(np.sum(in_win & spilled)),
             veh_per_gap=per_gap,
+            veh_per_platoon=per_platoon,
             in_system_end=int(np.sum(sel & np.isnan(d))),
         )
         rows.append({"movement": name, **{m.name: m.compute(rec) for m in MEASURES}})

@@ -75,9 +75,10 @@ def run_lane(
         Optional ``sink(t_s, event, vehicle, position)`` receiving every lane event.
     """
     env = simpy.Environment()
-    st = LaneState(table, rules, sink)
+    st = scheme.make_lane(table, rules, sink)
     st.head, st.slots = Wake(env), Wake(env)
     env.process(_arrivals(env, st, scheme))
     scheme.start(env, st)
     env.run(until=end_s)
+    st.finish(end_s)
     return st

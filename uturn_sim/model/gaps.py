@@ -2,8 +2,9 @@
 
 A driver ready at time ``r`` (s) with critical gap ``tc`` (s) starts at the
 earliest ``s >= r`` such that no conflicting vehicle passes in ``[s, s + tc)``;
-``s`` is ``r`` itself (an accepted lag) or the passage time of a conflicting
-vehicle that opens a long enough gap.  Queued drivers entering one gap are
+``s`` is ``r`` itself (an accepted lag; a reaction time after the driver came to
+rest if the gap was already open then) or the passage time of a conflicting vehicle
+that opens a long enough gap.  Queued drivers entering one gap are
 spaced by the follow-up headway through ``r``, which yields Harders' capacity.
 """
 
@@ -51,29 +52,42 @@ class GapFinder:
         return self.n
 
     def next_start(
-        self, ready: float, tc: float, settled: float = -np.inf, strict: bool = False
+        self,
+        ready: float,
+        tc: float,
+        settled: float = -np.inf,
+        reaction: float = 0.0,
+        strict: bool = False,
     ) -> float:
         """Earliest start time >= ``ready`` (s) with a clear window of ``tc`` s.
 
         Parameters
         ----------
         ready
-            Earliest time the driver could start, s.
+            Earliest time the driver could start (its headway rules allow), s.
         tc
             The driver's critical gap, s.
         settled
             When the driver came to rest where it starts from, s.
+        reaction
+            A gap (lag) that was already open when the driver came to rest can be used
+            only ``reaction`` s after it did; a gap that opens (a conflicting vehicle
+            passes) while it stands can be used at once, s.
         strict
-            If True, a driver may not use the gap (or lag) it settled into: only
-            gaps that open (a conflicting passage) after ``settled`` count.
+            If True, a driver may not use the gap (or lag) it settled into at all: only
+            gaps that open after ``settled`` count (the closed-form ``c_k`` setting).
         """
         p = self.p
         i = int(np.searchsorted(p, ready, side="left"))
-        lag = (p[i] if i < self.n else np.inf) - ready
-        if lag >= tc:
+        nxt = p[i] if i < self.n else np.inf
+        if nxt - ready >= tc:
             opened = p[i - 1] if i > 0 else -np.inf
-            if not strict or settled < opened:
+            if settled < opened:
                 return ready
+            if not strict:
+                t = max(ready, settled + reaction)
+                if nxt - t >= tc:
+                    return t
         j = self.first_gap_from(i, tc)
         return float(p[j]) if j < self.n else np.inf
 

@@ -8,9 +8,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from uturn_sim.measures.platoons import platoons
 from uturn_sim.measures.summary import queue_steps, summarize
+from uturn_sim.model.kinematics import geometric_delay_s
 from uturn_sim.model.lane import GAP, GREEN, LaneState
-from uturn_sim.scenario.model import Scenario
+from uturn_sim.scenario.model import Behaviour, Scenario
 from uturn_sim.traffic.table import ArrivalTable
 
 __all__ = ["EVENT_COLUMNS", "VEHICLE_COLUMNS", "Result", "vehicle_frame"]
@@ -22,16 +24,28 @@ VEHICLE_COLUMNS = {
     "length_m": "queue space it takes, m",
     "critical_gap_s": "the driver's critical gap, s (NaN for left-turners)",
     "arrival_s": "unimpeded arrival at the lane, s from the run start",
-    "reached_s": "reached the stop line (or, linked U-turners, its slot), s",
-    "slot": "linked U-turners: number of the slot it first stopped in (0: none)",
+    "reached_s": "first came to rest at the stop line (linked U-turners: in a slot), s",
+    "first_slot": "linked U-turners: the slot it first came to rest in (0: none)",
+    "slot": "linked U-turners: the slot it started its U-turn from (0: none)",
     "departure_s": "start of its turn at the stop line or slot, s (NaN: still waiting)",
-    "delay_s": "control delay = departure_s - arrival_s, s",
+    "slot_clear_s": "linked: its slot is free again (start + slot_hold_s), s",
+    "conflict_enter_s": "U-turners: enters the conflict area (start + conflict_entry_s), s",
+    "conflict_clear_s": "U-turners: leaves the conflict area (start + turn_clear_s), s",
+    "queue_delay_s": "departure_s - arrival_s (waiting and moving up), s",
+    "geometric_delay_s": "deceleration + acceleration delay of its stop against a free-flow "
+    "turn (0 if it did not stop), s",
+    "control_delay_s": "queue_delay_s + geometric_delay_s (HCM control delay), s",
     "served_by": "'green' (protected phase), 'gap' (accepted gap) or '' (not served)",
+    "platoon": "U-turns in gaps: number of its platoon (starts within lag + 0.5 s), -1 none",
+    "platoon_place": "place in its platoon, 1 = first (0: none)",
     "spilled": "True if on arrival the lane was full (queue beyond storage)",
 }
+#: queue delay above which a vehicle counts as having stopped, s
+STOP_THRESHOLD_S = 0.1
 EVENT_COLUMNS = {
     "t_s": "time of the event, s",
-    "event": "'arrive', 'reach' (stopped, ready to go), 'start' (starts its turn)",
+    "event": "'arrive', 'move' (starts moving up to position), 'reach' (at rest at "
+    "position), 'start' (starts its turn from position)",
     "vehicle": "vehicle id",
     "position": "place in the lane counted from the stop line (0 = slot 1 / stop line)",
 }
@@ -110,10 +124,16 @@ class Result:
         )
 
     def summary(self) -> pd.DataFrame:
-        """Measures per movement after warm-up (see :func:`uturn_sim.metrics.summarize`)."""
-        gap_idx = np.searchsorted(self.arrivals.conflict_t, self.vehicles["departure_s"], "right")
+        """Every declared measure per movement after warm-up (``measures.summary.summarize``)."""
+        dep = self.vehicles["departure_s"].to_numpy()
+        gap_idx = np.searchsorted(self.arrivals.conflict_t, dep, "right")
+        protected = self.arrivals.left_green.contains(np.nan_to_num(dep, nan=-1.0))
         out = summarize(
-            self.vehicles, *self.window, self.scenario.geometry.storage_m, gap_index=gap_idx
+            self.vehicles,
+            *self.window,
+            self.scenario.geometry.storage_m,
+            gap_index=gap_idx,
+            protected=protected,
         )
         out.insert(0, "scheme", self.scheme)
         return out
@@ -125,28 +145,59 @@ class Result:
         dep = v["departure_s"].notna().sum()
         inside = v["departure_s"].isna().sum()
         assert n == len(v) == dep + inside, "vehicle conservation violated"
-        assert (v["delay_s"].dropna() >= -1e-9).all(), "negative control delay"
+        assert (v["queue_delay_s"].dropna() >= -1e-9).all(), "negative queue delay"
 
 
-def vehicle_frame(table: ArrivalTable, st: LaneState) -> pd.DataFrame:
-    """The per-vehicle records of a finished run (columns ``VEHICLE_COLUMNS``)."""
+def vehicle_frame(table: ArrivalTable, st: LaneState, behaviour: Behaviour) -> pd.DataFrame:
+    """The per-vehicle records of a finished run (columns ``VEHICLE_COLUMNS``).
+
+    ``behaviour`` gives the turn times and speeds of the delay's geometric part.
+    """
     served = np.array(["", "green", "gap"], dtype=object)
     by = np.zeros(len(table), dtype=np.int8)
     by[st.served_by == GREEN] = 1
     by[st.served_by == GAP] = 2
+    b = behaviour
+    uturn = table.movement == 0
+    start = st.departure
+    queue_delay = start - table.t
+    # a vehicle stops if it waited, or yielded (went in a gap): charge the stop
+    stopped = (queue_delay > STOP_THRESHOLD_S) | (st.served_by == GAP)
+    geo = np.where(
+        stopped,
+        geometric_delay_s(
+            np.where(uturn, b.uturn_speed_m_s, b.left_speed_m_s),
+            b.approach_speed_m_s,
+            b.accel_m_s2,
+            b.decel_m_s2,
+        ),
+        0.0,
+    )
+    geo = np.where(np.isnan(start), np.nan, geo)
+    in_slot = st.slot > 0
+    gap_start = np.where(uturn & (st.served_by == GAP), start, np.nan)
+    platoon, place = platoons(gap_start, st.rules.uturn_gap_headway_s)
     return pd.DataFrame(
         {
             "id": np.arange(len(table)),
-            "movement": np.where(table.movement == 0, "uturn", "left"),
+            "movement": np.where(uturn, "uturn", "left"),
             "vehicle_type": np.where(table.heavy, "heavy", "car"),
             "length_m": st.length_m,
             "critical_gap_s": table.critical_gap_s,
             "arrival_s": table.t,
             "reached_s": st.reached,
+            "first_slot": st.first_slot,
             "slot": st.slot,
-            "departure_s": st.departure,
-            "delay_s": st.departure - table.t,
+            "departure_s": start,
+            "slot_clear_s": np.where(in_slot, start + b.slot_hold_s, np.nan),
+            "conflict_enter_s": np.where(uturn, start + b.conflict_entry_s, np.nan),
+            "conflict_clear_s": np.where(uturn, start + b.turn_clear_s, np.nan),
+            "queue_delay_s": queue_delay,
+            "geometric_delay_s": geo,
+            "control_delay_s": queue_delay + geo,
             "served_by": served[by],
+            "platoon": platoon,
+            "platoon_place": place,
             "spilled": st.spilled,
         }
     )

@@ -75,7 +75,7 @@ def simulate(
     return Result(
         scheme=sch.name,
         scenario=scenario,
-        vehicles=vehicle_frame(table, st),
+        vehicles=vehicle_frame(table, st, scenario.behaviour),
         seed_entropy=table.seed_entropy,
         spawn_key=table.spawn_key,
         arrivals=table,

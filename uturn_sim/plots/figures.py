@@ -177,7 +177,7 @@ def delay_distributions(results: Sequence[Result]) -> Figure:
             v = res.vehicles
             t0, t1 = res.window
             sel = (v["movement"] == movement) & (v["arrival_s"] >= t0) & (v["arrival_s"] < t1)
-            data.append(v.loc[sel, "delay_s"].dropna().to_numpy())
+            data.append(v.loc[sel, "control_delay_s"].dropna().to_numpy())
             labels.append(res.scheme)
             colors.append(SCHEME_COLORS[res.scheme])
         parts = ax.boxplot(data, tick_labels=labels, patch_artist=True, showfliers=False)

@@ -195,10 +195,62 @@ class Behaviour(StrictModel):
         2.5, gt=0, le=10, description="Follow-up headway of a queue entering one gap, s."
     )
     linked_start_lag_s: float = Field(
-        1.5, gt=0, le=10, description="Start lag between successive linked slot vehicles, s."
+        2.0,
+        gt=0,
+        le=10,
+        description="Start lag between successive slot cars already standing in slots, s "
+        "(1.5-2 s assumed; the pessimistic end).",
+    )
+    reaction_time_s: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description="Reaction to the car ahead moving, and to a gap already open when a "
+        "driver comes to rest, s (about 1 s).",
+    )
+    accel_m_s2: float = Field(
+        2.0, gt=0, le=1e9, description="Acceleration from standstill, m/s² (2-2.5 m/s²)."
+    )
+    decel_m_s2: float = Field(
+        2.0, gt=0, le=1e9, description="Comfortable deceleration to a stop, m/s² (assumption)."
     )
     move_up_speed_m_s: float = Field(
-        3.0, gt=0, description="Speed of a follower moving up into a slot, m/s (inf: instant)."
+        4.0,
+        gt=0,
+        le=1e9,
+        description="Creep speed: the most a car moving up the lane reaches, m/s (assumption).",
+    )
+    slot_hold_s: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="A U-turner keeps its slot this long after it starts (swinging out), s "
+        "(1.5-3 s).",
+    )
+    turn_clear_s: float = Field(
+        5.5,
+        gt=0,
+        le=20,
+        description="Start of a U-turn to leaving the conflict area, s (5-6 s).",
+    )
+    conflict_entry_s: float = Field(
+        2.0,
+        ge=0,
+        le=20,
+        description="Start of a U-turn to entering the conflict area (the opposing lanes), s "
+        "(assumption).",
+    )
+    approach_speed_m_s: float = Field(
+        11.1, gt=1, le=40, description="Approach (free-flow) speed, m/s (40 km/h, assumption)."
+    )
+    uturn_speed_m_s: float = Field(
+        4.2,
+        gt=0.5,
+        le=8.4,
+        description="Free-flow U-turn speed, m/s (15 km/h assumed; legal cap 30 km/h).",
+    )
+    left_speed_m_s: float = Field(
+        5.6, gt=0.5, le=15, description="Free-flow left-turn speed, m/s (20 km/h, assumption)."
     )
     saturation_flow_veh_h: float = Field(
         1800.0, gt=100, le=2600, description="Left-turn lane saturation flow, veh/h."
@@ -219,6 +271,11 @@ class Behaviour(StrictModel):
 
     @model_validator(mode="after")
     def _follow_below_gap(self) -> Self:
+        if self.conflict_entry_s >= self.turn_clear_s:
+            raise ValueError(
+                f"conflict_entry_s ({self.conflict_entry_s:g} s) must be below turn_clear_s "
+                f"({self.turn_clear_s:g} s)"
+            )
         if self.follow_up_headway_s >= self.critical_gap.mean_s:
             raise ValueError(
                 f"follow_up_headway_s ({self.follow_up_headway_s:g} s) must be below "

@@ -40,7 +40,7 @@ def comparison_text(comp: Comparison) -> str:
         for m in ("uturn", "left")
     }
     out.append(
-        "\nLOS (HCM signalized, mean delay): "
+        "\nLOS (HCM signalized, mean control delay): "
         + ", ".join(f"{m} {letters[m]}" for m in ("uturn", "left"))
     )
     if comp.summaries["oversaturated"].any():

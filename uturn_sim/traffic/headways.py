@@ -163,15 +163,17 @@ def gate(
     ``headway_s`` apart: the standing queue at a red is released at the
     saturation headway from the effective-green start.  Each iteration applies
     the Lindley closed form and raises the lower bound of every departure that
-    fell in red to the next green start; it stops when none does.
+    fell in red to the next green start; it stops when none does.  Vehicles whose
+    queue is not cleared before the last window (beyond the generated horizon) are
+    left out: they pass after the run.
     """
     lower = np.asarray(arrivals, dtype=float)
     if len(lower) == 0:
         return lower.copy()
     for _ in range(max_iter):
         d = lindley(lower, headway_s)
-        red = ~windows.contains(d)
+        red = np.isfinite(d) & ~windows.contains(np.where(np.isfinite(d), d, 0.0))
         if not red.any():
-            return d
+            return d[np.isfinite(d)]
         lower = np.where(red, windows.next_start(d), d)
     raise RuntimeError("signal gating did not converge (stream far above its capacity)")

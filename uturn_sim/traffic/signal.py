@@ -26,6 +26,8 @@ class GreenWindows:
     def contains(self, t: np.ndarray | float) -> np.ndarray:
         """True where ``t`` (s) lies inside a window."""
         t = np.asarray(t, dtype=float)
+        if len(self.starts) == 0:
+            return np.zeros(t.shape, dtype=bool)
         i = np.searchsorted(self.starts, t, side="right") - 1
         ok = i >= 0
         return ok & (t < self.ends[np.maximum(i, 0)])

@@ -37,7 +37,16 @@ __all__ = [
     "webster_scenario",
 ]
 
-TC, TF, LAG = 6.4, 2.5, 1.5
+TC, TF = 6.4, 2.5  # HCM Exhibits 20-17/20-18, U-turn, wide median
+LAG = 2.0  # start lag of standing slot cars (the scenario default)
+#: behaviour of the closed-form c_k setting: motions take no time
+INSTANT = {
+    "reaction_time_s": 0.0,
+    "accel_m_s2": 1e9,
+    "decel_m_s2": 1e9,
+    "move_up_speed_m_s": 1e9,
+    "slot_hold_s": 0.0,
+}
 NO_SIGNAL = {"cycle_s": 60, "phases": [{"name": "none", "green_s": 55, "serves": []}]}
 
 
@@ -46,12 +55,16 @@ def capacity_scenario(
     *,
     slots: int = 1,
     strict: bool = False,
-    move_up_speed_m_s: float = 3.0,
+    instant: bool = False,
     headway: dict[str, Any] | None = None,
     duration_s: float = 3600.0,
     seed: int = 1,
 ) -> Scenario:
-    """A saturated U-turn queue against one unsignalized conflicting stream of ``q_veh_h``."""
+    """A saturated U-turn queue against one unsignalized conflicting stream of ``q_veh_h``.
+
+    ``strict``: only cars standing in slots when a gap opens use it; ``instant``:
+    reaction, move-up and slot hold take no time (both: the closed-form ``c_k``).
+    """
     return validate_mapping(
         {
             "name": f"capacity q={q_veh_h:g}",
@@ -78,7 +91,7 @@ def capacity_scenario(
                 "critical_gap": {"mean_s": TC},
                 "follow_up_headway_s": TF,
                 "linked_start_lag_s": LAG,
-                "move_up_speed_m_s": move_up_speed_m_s,
+                **(INSTANT if instant else {}),
             },
             "ordinary": {"uturn_when": "any_safe_gap"},
             "linked": {"uturn_when": "any_safe_gap", "strict_gap_entry": strict},
@@ -121,8 +134,9 @@ def run_capacity(
 
     ``case``: ``"harders"`` (ordinary, Poisson), ``"cowan"`` (ordinary, Cowan M3:
     Δ = 2 s, 40% bunched), ``"linked_strict"`` (linked, instant move-up, only
-    settled vehicles use a gap: ``c_k``), ``"linked_real"`` (linked, 3 m/s move-up,
-    followers may join a gap: compared with ``c_k`` to show the difference).
+    settled vehicles use a gap: ``c_k``), ``"linked_real"`` (linked, the default
+    kinematics: reaction, move-up, slot hold; followers may join a gap: compared with
+    ``c_k`` to show how far real motions land from it).
     """
     rows = []
     for k in slots:
@@ -141,8 +155,8 @@ def run_capacity(
                     q,
                     slots=k,
                     strict=strict,
+                    instant=strict,
                     duration_s=duration_s,
-                    move_up_speed_m_s=1e9 if strict else 3.0,
                 )
                 theory, scheme = linked_capacity(qs, TC, LAG, k), "linked"
             else:
@@ -193,7 +207,12 @@ def webster_scenario(x: float, *, duration_s: float = 7200.0, seed: int = 1) -> 
 def run_webster(
     xs: Sequence[float], *, replications: int = 5, duration_s: float = 7200.0
 ) -> pd.DataFrame:
-    """Mean control delay of left-turners against Webster (``theory``) and HCM d1 (``hcm_d1``)."""
+    """Mean queue delay of left-turners against Webster (``theory``) and HCM d1 (``hcm_d1``).
+
+    Webster's and HCM's formulas are vertical-queue delays: compared with the
+    simulated queue delay (start of the turn - arrival), not the control delay,
+    which adds the geometric part.
+    """
     rows = []
     for x in xs:
         scn = webster_scenario(x, duration_s=duration_s)
@@ -202,7 +221,7 @@ def run_webster(
             simulate(scn, "ordinary", replication=r)
             .summary()
             .set_index("movement")
-            .loc["left", "delay_mean_s"]
+            .loc["left", "queue_delay_mean_s"]
             for r in range(replications)
         ]
         row = _rows("webster", "x", x, np.asarray(d), float(webster_delay(q, 0.5, 60.0, 24.0)))

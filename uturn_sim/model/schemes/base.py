@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # pragma: no cover
     import simpy
 
-    from uturn_sim.model.lane import LaneRules, LaneState
+    from uturn_sim.model.lane import EventSink, LaneRules, LaneState
     from uturn_sim.scenario.model import Scenario
+    from uturn_sim.traffic.table import ArrivalTable
 
 __all__ = ["UTURN_WHEN", "Scheme", "UTurnWhen"]
 
@@ -58,6 +59,12 @@ class Scheme:
 
     def rules(self, scn: Scenario) -> LaneRules:
         """The numbers the lane decides with under this scheme in ``scn``."""
+        raise NotImplementedError
+
+    def make_lane(
+        self, table: ArrivalTable, rules: LaneRules, sink: EventSink | None = None
+    ) -> LaneState:
+        """The lane state this scheme's servers work on."""
         raise NotImplementedError
 
     def start(self, env: simpy.Environment, st: LaneState) -> None:

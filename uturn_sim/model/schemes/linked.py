@@ -1,11 +1,26 @@
 """The multi-car linked U-turn scheme (多车联动式掉头): numbered U-turn slots.
 
-An arriving U-turner stops in the foremost free slot it can reach (slots held by
-waiting left-turners ahead are skipped, not blocking) or queues behind the slots.
-A slot server lets the front-most slot U-turner go when ``uturn_when`` allows
-(Liaocheng: any phase with an acceptable gap); several slot vehicles use one gap a
-start lag apart; followers move up into freed slots.  Left-turners still wait for
-the left-turn green at the stop line.
+The rule (Liaocheng traffic police, 2025): a U-turner takes the foremost free slot
+("前不留空", no empty slot left ahead), a left-turner waiting in a slot ahead does not
+block it, and it U-turns when the opposing lanes are safe (``uturn_when``).
+
+The motions (``docs/model.md``):
+
+* An arriving U-turner stops in the foremost free place of the single file; places
+  ``0 .. slots-1`` are the slots.  Left-turners wait for the left-turn green at the
+  stop line.
+* Slot U-turners go front-most first.  Cars already standing in slots when a gap is
+  usable start ``linked_start_lag_s`` apart; a U-turner keeps its slot for
+  ``slot_hold_s`` after it starts (swinging out).
+* When a car leaves outside a protected green, the cars behind compact slot by slot:
+  each reacts ``reaction_time_s`` after the car ahead starts to move (or turn), then
+  drives from standstill to standstill (accelerate, creep at most at
+  ``move_up_speed_m_s``, brake) to its new place, which it enters no earlier than
+  the slot is free.  A car standing in a slot that goes at the start lag anyway does
+  not move up first (it turns from its slot, and holds up the cars behind it).
+  A car that stops in a slot with the gap already open starts a reaction time later.
+* In a protected left-turn (U-turn) green the queue discharges as a flowing queue:
+  U-turns a U-turn saturation headway apart, no stops in the slots.
 """
 
 from __future__ import annotations
@@ -13,38 +28,112 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import simpy
-
-from uturn_sim.model.lane import LaneRules, LaneState
+from uturn_sim.model.kinematics import move_time_s
+from uturn_sim.model.lane import GAP, GREEN, EventSink, LaneRules, LaneState, Vehicle
 from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.table import ArrivalTable
 
 from .base import Scheme
-from .ordinary import stop_line
+from .ordinary import StopLineLane, stop_line
 
-__all__ = ["Linked", "slot_server"]
+if TYPE_CHECKING:  # pragma: no cover
+    import simpy
+
+__all__ = ["Linked", "SlotLane", "slot_server"]
 
 
-def slot_server(env: simpy.Environment, st: LaneState) -> Generator[simpy.Event, object, None]:
+class SlotLane(StopLineLane):
+    """The linked lane: slot U-turners leave from their slots; the file compacts."""
+
+    def place_x(self, pos: int) -> float:
+        """Distance of place ``pos`` from the stop line, m."""
+        r = self.rules
+        if pos < r.slots:
+            return pos * r.slot_length_m
+        return r.slots * r.slot_length_m + (pos - r.slots) * r.car_length_m
+
+    def slot_candidate(self) -> int:
+        """File index of the front-most U-turner if it is in a slot it may use, else -1."""
+        lane, k = self.lane, self.rules.slots
+        for idx, v in enumerate(lane):
+            if v.pos >= k:
+                return -1
+            if v.uturn:
+                return idx if v.pos < v.max_slot else -1
+        return -1
+
+    def plan_slot(self, idx: int, now: float) -> tuple[float, int]:
+        """Start time (s) and service kind of the slot U-turner at file index ``idx``."""
+        v = self.planned = self.lane[idx]
+        return self.plan_uturn(v, now, self.last_uturn_start)
+
+    def depart(self, pos: int, now: float, how: int) -> None:
+        """The vehicle at file index ``pos`` starts its turn at ``now`` (s); the file compacts."""
+        gone = self.remove(pos, now, how)
+        self._compact(pos, now, how, gone)
+
+    def _goes_at_lag(self, f: Vehicle, now: float) -> bool:
+        """True if standing slot U-turner ``f`` starts within the start lag from now."""
+        r = self.rules
+        if f.ready > now or f.pos >= r.slots or f.pos >= f.max_slot:
+            return False
+        t, how = self.plan_uturn(f, now, self.last_uturn_start)
+        return how == GAP and t <= now + r.uturn_gap_headway_s + 1e-9
+
+    def _compact(self, p: int, now: float, how: int, gone: Vehicle) -> None:
+        r, lane = self.rules, self.lane
+        flowing = how == GREEN  # a protected green: the queue rolls up without stopping
+        prev = now  # when the car ahead started to move (or to turn), s
+        free_at = now + (r.slot_hold_s if gone.uturn and gone.pos < r.slots else 0.0)
+        uturn_ahead = False
+        for j in range(p, len(lane)):
+            f = lane[j]
+            if f.pos == j:
+                break  # already in place: nobody behind it can move either
+            if f.uturn and not uturn_ahead and not flowing and self._goes_at_lag(f, now):
+                break  # turns from its slot at the start lag; the cars behind wait for it
+            uturn_ahead = uturn_ahead or f.uturn
+            if flowing:
+                self.end_leg(f)
+                f.move_start, f.pos, f.ready = now, j, max(f.ready, now)
+            else:
+                if f.ready > now and f.leg_open:  # still on its way: same move, further up
+                    start, x0 = f.move_start, f.x_from
+                else:
+                    self.end_leg(f)
+                    start, x0 = max(f.ready, prev + r.reaction_s), self.place_x(f.pos)
+                    f.move_start, f.x_from = start, x0
+                arrive = start + move_time_s(
+                    x0 - self.place_x(j), r.accel_m_s2, r.decel_m_s2, r.creep_speed_m_s
+                )
+                if j == p:
+                    arrive = max(arrive, free_at)
+                f.pos, f.ready, f.settle = j, arrive, arrive
+                prev = start
+            f.leg_open = True
+
+
+def slot_server(env: simpy.Environment, st: SlotLane) -> Generator[simpy.Event, object, None]:
     """SimPy process starting the U-turns of slot vehicles, front-most first."""
     while True:
-        pos = st.slot_candidate()
-        if pos < 0:
+        idx = st.slot_candidate()
+        if idx < 0:
             yield st.slots.arm()
             continue
-        t, how = st.plan_slot(pos, env.now)
+        t, how = st.plan_slot(idx, env.now)
         if math.isinf(t):
             yield st.slots.arm()
             continue
         if t > env.now:
-            # The plan stands: arrivals join behind the candidate, a left-turner leaving
-            # ahead neither changes which U-turner is front-most nor its readiness, and
-            # only this process starts U-turns.
+            # The plan stands: arrivals join behind the candidate; a left-turner leaving
+            # ahead in its green lets the file roll up without changing the candidate's
+            # readiness; only this process starts U-turns.
             yield env.timeout(t - env.now)
-            pos = st.lane.index(st.planned)  # left-turners ahead may have gone meanwhile
-        st.depart(pos, env.now, how)
-        if pos == 0:
-            st.head.fire()
+            idx = st.lane.index(st.planned)  # left-turners ahead may have gone meanwhile
+        st.depart(idx, env.now, how)
+        st.head.fire()
 
 
 @dataclass(frozen=True)
@@ -59,7 +148,7 @@ class Linked(Scheme):
         return self.uturn_when or scn.linked.uturn_when
 
     def rules(self, scn: Scenario) -> LaneRules:
-        """``slots`` service positions; slot U-turns a start lag apart."""
+        """``slots`` service places; slot U-turns a start lag apart; kinematic move-up."""
         b, g = scn.behaviour, scn.geometry
         return LaneRules(
             scheme=self.name,
@@ -67,9 +156,13 @@ class Linked(Scheme):
             slots=g.slots,
             uturn_when=self.resolved_uturn_when(scn),
             uturn_gap_headway_s=b.linked_start_lag_s,
-            uturn_green_headway_s=b.linked_start_lag_s,
+            uturn_green_headway_s=b.uturn_saturation_headway_s,
             left_headway_s=b.saturation_headway_s,
-            move_up_s_per_m=1.0 / b.move_up_speed_m_s,
+            reaction_s=b.reaction_time_s,
+            accel_m_s2=b.accel_m_s2,
+            decel_m_s2=b.decel_m_s2,
+            creep_speed_m_s=b.move_up_speed_m_s,
+            slot_hold_s=b.slot_hold_s,
             strict_gap_entry=scn.linked.strict_gap_entry,
             storage_m=g.storage_m,
             car_length_m=g.jam_spacing_m,
@@ -77,6 +170,12 @@ class Linked(Scheme):
             slot_length_m=g.slot_length_m,
             heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots,
         )
+
+    def make_lane(
+        self, table: ArrivalTable, rules: LaneRules, sink: EventSink | None = None
+    ) -> LaneState:
+        """A lane with numbered slots."""
+        return SlotLane(table, rules, sink)
 
     def start(self, env: simpy.Environment, st: LaneState) -> None:
         """The stop line (left-turners) and the slot server (U-turners)."""

@@ -4,7 +4,9 @@ Left-turners go in the protected left-turn green at the saturation headway.
 U-turners at the head go per ``uturn_when``: in the left-turn green (at the U-turn
 saturation headway), in an acceptable gap of the conflicting flow (queued drivers a
 follow-up headway apart, Harders), or both.  A left-turner at the head waiting for
-its green blocks every U-turner behind it.
+its green blocks every U-turner behind it.  Reaction and move-up of queued drivers
+are inside the measured follow-up and saturation headways (HCM); a driver reaching
+an empty stop line with the gap already open starts a reaction time after it stops.
 """
 
 from __future__ import annotations
@@ -12,18 +14,43 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import simpy
-
-from uturn_sim.model.lane import LaneRules, LaneState
+from uturn_sim.model.lane import GREEN, EventSink, LaneRules, LaneState
 from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.table import ArrivalTable
 
 from .base import Scheme
 
-__all__ = ["Ordinary", "stop_line"]
+if TYPE_CHECKING:  # pragma: no cover
+    import simpy
+
+__all__ = ["Ordinary", "StopLineLane", "stop_line"]
 
 
-def stop_line(env: simpy.Environment, st: LaneState) -> Generator[simpy.Event, object, None]:
+class StopLineLane(LaneState):
+    """A lane served at the stop line only: the file moves up as its head leaves."""
+
+    def plan_head(self, now: float) -> tuple[float, int]:
+        """Start time (s) and service kind of the vehicle at the stop line."""
+        v, r = self.lane[0], self.rules
+        if not v.uturn:
+            ready = max(now, v.ready, self.last_head_dep + r.left_headway_s)
+            return self.table.left_green.next_start_scalar(ready), GREEN
+        return self.plan_uturn(v, now, self.last_head_dep)
+
+    def depart(self, pos: int, now: float, how: int) -> None:
+        """The head starts its turn at ``now`` (s); the next car reaches the stop line."""
+        self.remove(pos, now, how)
+        for j, w in enumerate(self.lane):
+            w.pos = j
+        if self.lane and math.isnan(self.reached[self.lane[0].i]):
+            head = self.lane[0]
+            self.reached[head.i] = now  # the queue's move-up is inside the headways
+            self.emit(now, "reach", head.i, 0)
+
+
+def stop_line(env: simpy.Environment, st: StopLineLane) -> Generator[simpy.Event, object, None]:
     """SimPy process serving the head of the lane.
 
     Every vehicle in the ordinary lane; only left-turners when a slot server takes
@@ -74,7 +101,11 @@ class Ordinary(Scheme):
             uturn_gap_headway_s=b.follow_up_headway_s,
             uturn_green_headway_s=b.uturn_saturation_headway_s,
             left_headway_s=b.saturation_headway_s,
-            move_up_s_per_m=0.0,
+            reaction_s=b.reaction_time_s,
+            accel_m_s2=b.accel_m_s2,
+            decel_m_s2=b.decel_m_s2,
+            creep_speed_m_s=b.move_up_speed_m_s,
+            slot_hold_s=b.slot_hold_s,
             strict_gap_entry=False,
             storage_m=g.storage_m,
             car_length_m=g.jam_spacing_m,
@@ -82,6 +113,12 @@ class Ordinary(Scheme):
             slot_length_m=g.slot_length_m,
             heavy_uturn_slots=1,
         )
+
+    def make_lane(
+        self, table: ArrivalTable, rules: LaneRules, sink: EventSink | None = None
+    ) -> LaneState:
+        """A lane served at the stop line."""
+        return StopLineLane(table, rules, sink)
 
     def start(self, env: simpy.Environment, st: LaneState) -> None:
         """The stop-line server."""
