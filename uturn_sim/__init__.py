@@ -20,6 +20,8 @@ _WHERE = {
     "build_arrivals": "traffic.table",
     "calibrate": "calibration.fit",
     "compare": "study.compare",
+    "ladder": "study.ladder",
+    "sensitivity": "study.sensitivity",
     "default_scenario": "scenario.loading",
     "load_scenario": "scenario.loading",
     "load_sweep": "sweeps.spec",
@@ -32,6 +34,8 @@ _WHERE = {
 if TYPE_CHECKING:  # pragma: no cover
     from .calibration.fit import calibrate
     from .model.result import Result
+    from .study.ladder import ladder
+    from .study.sensitivity import sensitivity
     from .model.run import simulate
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
     from .scenario.model import Scenario
@@ -65,8 +69,10 @@ __all__ = [
     "compare",
     "default_scenario",
     "load_scenario",
+    "ladder",
     "load_sweep",
     "scenario_schema",
+    "sensitivity",
     "simulate",
     "sweep",
     "update_scenario",

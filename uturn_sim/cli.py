@@ -137,6 +137,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"--replications {n} is more than the limit of {args.max_replications}; "
             "raise it deliberately with --max-replications"
         )
+    if args.ladder:
+        from uturn_sim.study.ladder import ladder
+
+        if args.schemes is not None or args.baseline is not None:
+            raise _UsageError("--ladder runs its own five schemes: drop --schemes/--baseline")
+        lad = ladder(scn, replications=n, seed=args.seed, progress=_progress(n))
+        sys.stdout.write(lad.text())
+        if args.out:
+            d = _write_out(
+                args.out,
+                scn,
+                {"ladder": lad.table(), "summaries": lad.comparison.summaries},
+            )
+            print(f"\nwrote {d}/ladder.csv, summaries.csv, scenario.yaml")
+        return 0
     schemes = None if args.schemes is None else [s.strip() for s in args.schemes.split(",")]
     try:
         comp = compare(
@@ -252,6 +267,43 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from uturn_sim.study.sensitivity import sensitivity
+
+    scn = _scenario(args.scenario)
+    if args.levels < 2 or args.levels > 50:
+        raise _UsageError(f"--levels must be within 2..50, got {args.levels}")
+    if args.replications < 2 or args.replications > 1000:
+        raise _UsageError(f"--replications must be within 2..1000, got {args.replications}")
+    params = None if args.parameters is None else [p.strip() for p in args.parameters.split(",")]
+    try:
+        sens = sensitivity(
+            scn,
+            parameters=params,
+            levels=args.levels,
+            replications=args.replications,
+            seed=args.seed,
+            progress=_progress(None, unit="level", desc="levels"),
+        )
+    except ValueError as exc:
+        raise _UsageError(f"--parameters: {exc}") from None
+    sys.stdout.write(sens.text())
+    if args.out:
+        d = _write_out(args.out, scn, {"sensitivity": sens.frame})
+        print(f"\nwrote {d}/sensitivity.csv, scenario.yaml")
+    if args.plots:
+        from pathlib import Path as _P
+
+        from uturn_sim.plots.sensitivity import tornado
+
+        d = _P(args.plots)
+        d.mkdir(parents=True, exist_ok=True)
+        fig = tornado(sens)
+        fig.savefig(d / "tornado.png", dpi=120)
+        print(f"wrote {d / 'tornado.png'}")
+    return 0
+
+
 def _cmd_schemes(args: argparse.Namespace) -> int:
     from uturn_sim.model.schemes import get_scheme, scheme_names
 
@@ -315,7 +367,32 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
     c.add_argument("--plots", help="directory for PNG figures")
+    c.add_argument(
+        "--ladder",
+        action="store_true",
+        help="the scheme ladder: how much of the gain is the permission to U-turn in gaps "
+        "and how much the slots (ordinary, ordinary_permitted, linked_zhengzhou, "
+        "linked_sanya, linked; paired differences with CIs)",
+    )
     c.set_defaults(func=_cmd_compare)
+    se = sub.add_parser(
+        "sensitivity",
+        help="how the linked lane's benefit depends on the parameters nobody has measured",
+    )
+    se.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    se.add_argument(
+        "--parameters",
+        default=None,
+        help="comma-separated dotted fields (default: all of uturn_sim.study.sensitivity.RANGES)",
+    )
+    se.add_argument("--levels", type=_int_arg, default=5, help="levels per range (default 5)")
+    se.add_argument(
+        "--replications", type=_int_arg, default=5, help="paired replications per level (5)"
+    )
+    se.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
+    se.add_argument("--out", help="directory for sensitivity.csv and scenario.yaml")
+    se.add_argument("--plots", help="directory for tornado.png")
+    se.set_defaults(func=_cmd_sensitivity)
     w = sub.add_parser("sweep", help="a grid of scenarios x replications (sweep YAML)")
     w.add_argument("sweep", help="sweep YAML (see scenarios/sweep_slots_demand.yaml)")
     w.add_argument("--backend", choices=("processes", "serial", "dask"), default="processes")
