@@ -58,8 +58,13 @@ class GapFinder:
         settled: float = -np.inf,
         reaction: float = 0.0,
         strict: bool = False,
+        lead: float = 0.0,
     ) -> float:
         """Earliest start time >= ``ready`` (s) with a clear window of ``tc`` s.
+
+        The window is ``[s - lead, s - lead + tc)`` for a start ``s``: ``lead = 0``
+        is the driver's critical gap; ``lead > 0`` also keeps the last passage at
+        least ``lead`` s before the start (a safety margin, see ``LaneState.plan_uturn``).
 
         Parameters
         ----------
@@ -76,7 +81,12 @@ class GapFinder:
         strict
             If True, a driver may not use the gap (or lag) it settled into at all: only
             gaps that open after ``settled`` count (the closed-form ``c_k`` setting).
+        lead
+            How long before the start the clear window begins, s (>= 0).
         """
+        if lead > 0:  # the same search on window starts u = s - lead
+            u = self.next_start(ready - lead, tc, settled - lead, reaction, strict)
+            return max(ready, u + lead)  # no rounding below ready
         p = self.p
         i = int(np.searchsorted(p, ready, side="left"))
         nxt = p[i] if i < self.n else np.inf

@@ -36,6 +36,9 @@ class LaneRules:
     ``uturn_green_headway_s`` spaces U-turns in a protected green (U-turn saturation
     headway).  ``reaction_s`` is the time a driver needs to start after coming to rest
     in a gap that is already open, and to react to the car ahead moving.
+    ``min_pet_s`` > 0 adds a safety margin to gap acceptance (:meth:`LaneState.plan_uturn`)
+    with the turn's ``conflict_entry_s`` and ``turn_clear_s``; 0 leaves the critical gap
+    alone.
     """
 
     scheme: str
@@ -56,6 +59,9 @@ class LaneRules:
     heavy_length_m: float
     slot_length_m: float
     heavy_uturn_slots: int
+    min_pet_s: float = 0.0
+    conflict_entry_s: float = 0.0
+    turn_clear_s: float = 0.0
 
 
 class Vehicle:
@@ -195,7 +201,11 @@ class LaneState:
         ``last`` is the start of the U-turn it follows (s).  In a protected green the
         starts are a U-turn saturation headway apart; in gaps a follow-up headway
         (ordinary) or start lag (linked) apart, and a lag that was already open when
-        ``v`` came to rest can be used only a reaction time after it did.
+        ``v`` came to rest can be used only a reaction time after it did.  With a safety
+        margin ``m = min_pet_s > 0`` a gap start ``s`` also needs no conflicting passage
+        in ``[s + conflict_entry_s - m, s + turn_clear_s + m)`` (a post-encroachment time
+        of at least ``m`` before and after the turn); with ``m = 0`` only the critical
+        gap ``[s, s + tc)`` counts.
         """
         r = self.rules
         start = max(now, v.ready)
@@ -206,12 +216,17 @@ class LaneState:
             )
             how = GREEN
         if r.uturn_when != "left_green":
+            lo, hi = 0.0, v.tc  # the clear window [s + lo, s + hi) a gap start s needs
+            if r.min_pet_s > 0:
+                lo = min(0.0, r.conflict_entry_s - r.min_pet_s)
+                hi = max(v.tc, r.turn_clear_s + r.min_pet_s)
             s = self.gaps.next_start(
                 max(start, last + r.uturn_gap_headway_s),
-                v.tc,
+                hi,
                 v.settle,
                 r.reaction_s,
                 r.strict_gap_entry,
+                lead=-lo,
             )
             if s < best:
                 best, how = s, GAP

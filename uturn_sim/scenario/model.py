@@ -240,6 +240,14 @@ class Behaviour(StrictModel):
         description="Start of a U-turn to entering the conflict area (the opposing lanes), s "
         "(assumption).",
     )
+    min_pet_s: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Safety margin: least post-encroachment time a U-turner keeps to the "
+        "conflicting vehicles before and after it in a gap, s (0: assumption, the HCM critical "
+        "gap already states what drivers accept; no extra margin).",
+    )
     approach_speed_m_s: float = Field(
         11.1, gt=1, le=40, description="Approach (free-flow) speed, m/s (40 km/h, assumption)."
     )

@@ -169,6 +169,9 @@ class Linked(Scheme):
             heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
             slot_length_m=g.slot_length_m,
             heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots,
+            min_pet_s=b.min_pet_s,
+            conflict_entry_s=b.conflict_entry_s,
+            turn_clear_s=b.turn_clear_s,
         )
 
     def make_lane(

@@ -112,6 +112,9 @@ class Ordinary(Scheme):
             heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
             slot_length_m=g.slot_length_m,
             heavy_uturn_slots=1,
+            min_pet_s=b.min_pet_s,
+            conflict_entry_s=b.conflict_entry_s,
+            turn_clear_s=b.turn_clear_s,
         )
 
     def make_lane(
