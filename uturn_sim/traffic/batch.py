@@ -1,0 +1,111 @@
+"""Many replications' arrival tables as one set of concatenated arrays.
+
+:class:`ArrivalBatch` is what the compiled engine (:mod:`uturn_sim.fast`) reads:
+replication ``r``'s vehicles are rows ``vehicle_offsets[r]:vehicle_offsets[r+1]``
+and its conflict passages ``conflict_offsets[r]:conflict_offsets[r+1]``.  Green
+windows depend only on the signal plan and are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.signal import GreenWindows
+from uturn_sim.traffic.table import ArrivalTable, build_arrivals
+
+__all__ = ["ArrivalBatch", "build_arrivals_batch"]
+
+
+@dataclass(frozen=True)
+class ArrivalBatch:
+    """Arrival tables of several replications, concatenated (times in s from run start).
+
+    Attributes
+    ----------
+    replications : replication index of each table (their SeedSequence children)
+    vehicle_offsets, conflict_offsets : int64 row offsets, one more than tables
+    t, movement, heavy, critical_gap_s : per vehicle, as in :class:`ArrivalTable`
+    conflict_t : per conflicting passage, s
+    uturn_green, left_green : effective-green windows, shared by every replication
+    seed_entropy : root entropy of the replications' SeedSequences
+    """
+
+    replications: np.ndarray
+    vehicle_offsets: np.ndarray
+    conflict_offsets: np.ndarray
+    t: np.ndarray
+    movement: np.ndarray
+    heavy: np.ndarray
+    critical_gap_s: np.ndarray
+    conflict_t: np.ndarray
+    uturn_green: GreenWindows
+    left_green: GreenWindows
+    seed_entropy: int
+
+    def __len__(self) -> int:
+        return len(self.replications)
+
+    @classmethod
+    def from_tables(cls, tables: Sequence[ArrivalTable], replications: Sequence[int]) -> ArrivalBatch:
+        """Concatenate prebuilt :class:`ArrivalTable` objects (same scenario)."""
+        voff = np.zeros(len(tables) + 1, dtype=np.int64)
+        coff = np.zeros(len(tables) + 1, dtype=np.int64)
+        voff[1:] = np.cumsum([len(tb) for tb in tables])
+        coff[1:] = np.cumsum([len(tb.conflict_t) for tb in tables])
+        return cls(
+            replications=np.asarray(replications, dtype=np.int64),
+            vehicle_offsets=voff,
+            conflict_offsets=coff,
+            t=np.concatenate([tb.t for tb in tables]) if tables else np.empty(0),
+            movement=np.concatenate([tb.movement for tb in tables])
+            if tables
+            else np.empty(0, np.int8),
+            heavy=np.concatenate([tb.heavy for tb in tables]) if tables else np.empty(0, bool),
+            critical_gap_s=np.concatenate([tb.critical_gap_s for tb in tables])
+            if tables
+            else np.empty(0),
+            conflict_t=np.concatenate([tb.conflict_t for tb in tables])
+            if tables
+            else np.empty(0),
+            uturn_green=tables[0].uturn_green if tables else GreenWindows(np.empty(0), np.empty(0)),
+            left_green=tables[0].left_green if tables else GreenWindows(np.empty(0), np.empty(0)),
+            seed_entropy=tables[0].seed_entropy if tables else 0,
+        )
+
+    def table(self, k: int) -> dict[str, np.ndarray]:
+        """The per-vehicle and conflict arrays of the ``k``-th table in the batch."""
+        a, b = self.vehicle_offsets[k], self.vehicle_offsets[k + 1]
+        c, d = self.conflict_offsets[k], self.conflict_offsets[k + 1]
+        return {
+            "t": self.t[a:b],
+            "movement": self.movement[a:b],
+            "heavy": self.heavy[a:b],
+            "critical_gap_s": self.critical_gap_s[a:b],
+            "conflict_t": self.conflict_t[c:d],
+        }
+
+
+def build_arrivals_batch(
+    scn: Scenario, seed: int | None = None, replications: int | Sequence[int] = 1
+) -> ArrivalBatch:
+    """Arrival tables of many replications in one call.
+
+    Replication ``r`` is identical to ``build_arrivals(scn, seed, r)`` (same
+    SeedSequence child, same draws).
+
+    Parameters
+    ----------
+    scn
+        The scenario.
+    seed
+        Root seed; ``None`` uses ``scn.simulation.seed``.
+    replications
+        A count ``n`` (replications ``0 .. n-1``) or the replication indices.
+    """
+    reps = range(replications) if isinstance(replications, int) else list(replications)
+    tables = [build_arrivals(scn, seed, r) for r in reps]
+    return ArrivalBatch.from_tables(tables, list(reps))
