@@ -180,3 +180,13 @@ def json_copy(d):
     import json
 
     return json.loads(json.dumps(d))
+
+
+def test_readme_tables_are_generated_from_the_declarations():
+    from uturn_sim.measures.catalog import measures_markdown
+    from uturn_sim.model.result import VEHICLE_COLUMNS
+
+    readme = (PKG.parent / "README.md").read_text()
+    assert measures_markdown() in readme
+    for name, meaning in VEHICLE_COLUMNS.items():
+        assert f"| `{name}` | {meaning} |" in readme

@@ -14,6 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from uturn_sim.measures.safety import CONFLICT_PET_S, PET_THRESHOLDS_S
+
 __all__ = [
     "COMPARED",
     "LOS_SIGNALIZED",
@@ -24,6 +26,7 @@ __all__ = [
     "MovementRecords",
     "level_of_service",
     "measure",
+    "measures_markdown",
 ]
 
 # HCM control-delay thresholds, s/veh: upper bound of A, B, C, D, E (F above)
@@ -56,6 +59,9 @@ class MovementRecords:
     veh_per_gap : U-turners per accepted conflicting gap outside the protected green
     veh_per_platoon : U-turners per platoon (starts within lag + tolerance)
     in_system_end : vehicles still in the lane at the end of the run
+    pet_s : U-turn row only: post-encroachment time (min of before/after) of each
+        U-turn starting in the period, s (:mod:`uturn_sim.measures.safety`); ``None``
+        for the other rows
     """
 
     hours: float
@@ -71,6 +77,19 @@ class MovementRecords:
     veh_per_gap: float
     veh_per_platoon: float
     in_system_end: int
+    pet_s: np.ndarray | None = None
+
+    def pet_share_below(self, limit_s: float) -> float:
+        """Share of U-turns with PET below ``limit_s`` s (NaN: not the U-turn row, or none)."""
+        if self.pet_s is None or not self.pet_s.size:
+            return np.nan
+        return float(np.mean(self.pet_s < limit_s))
+
+    def pet_quantile(self, q: float) -> float:
+        """PET quantile ``q`` (0..1) over the U-turns, s (NaN: not the U-turn row, or none)."""
+        if self.pet_s is None or not self.pet_s.size:
+            return np.nan
+        return float(np.percentile(self.pet_s, 100 * q))
 
     @property
     def mean_delay_s(self) -> float:
@@ -87,7 +106,7 @@ class MovementRecords:
         return float(np.percentile(self.delay_s, 100 * q)) if self.delay_s.size else np.nan
 
 
-Aggregate = Literal["mean", "share", "max", "sum", "letter", "flag"]
+Aggregate = Literal["mean", "share", "max", "min", "sum", "letter", "flag"]
 
 
 @dataclass(frozen=True)
@@ -101,7 +120,7 @@ class Measure:
     label : label for tables and axes, with its unit
     short : column header of the one-run table
     aggregate : how replications combine (``mean`` of values, ``share`` of time,
-        ``max``, ``sum`` of counts; ``letter`` and ``flag`` are derived, not averaged)
+        ``max``, ``min``, ``sum`` of counts; ``letter`` and ``flag`` are derived, not averaged)
     compute : the value from a :class:`MovementRecords`
     """
 
@@ -250,6 +269,30 @@ MEASURES: tuple[Measure, ...] = (
         lambda r: r.veh_per_platoon,
         short="veh/platoon",
     ),
+    *(
+        _m(
+            f"pet_below_{str(x).replace('.', '_')}_s",
+            "share",
+            f"U-turns with PET < {x:g} s, share",
+            lambda r, x=x: r.pet_share_below(x),
+        )
+        for x in PET_THRESHOLDS_S
+    ),
+    _m(
+        "conflicts_per_h",
+        "1/h",
+        f"conflicts (PET < {CONFLICT_PET_S:g} s) per hour",
+        lambda r: np.nan if r.pet_s is None else np.sum(r.pet_s < CONFLICT_PET_S) / r.hours,
+        short="conflicts/h",
+    ),
+    _m(
+        "pet_min_s",
+        "s",
+        "minimum PET, s",
+        lambda r: r.pet_quantile(0.0),
+        aggregate="min",
+    ),
+    _m("pet_p5_s", "s", "5th pct PET, s", lambda r: r.pet_quantile(0.05)),
     _m(
         "in_system_end",
         "veh",
@@ -281,6 +324,8 @@ COMPARED: tuple[str, ...] = (
     "unserved",
     "veh_per_gap",
     "veh_per_platoon",
+    *(f"pet_below_{str(x).replace('.', '_')}_s" for x in PET_THRESHOLDS_S),
+    "conflicts_per_h",
 )
 #: the one-run table's measures, in its column order (headers: ``Measure.short``)
 RUN_TABLE: tuple[str, ...] = (
@@ -312,3 +357,10 @@ def measure(name: str) -> Measure:
         return _BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown measure {name!r}; declared: {', '.join(_BY_NAME)}") from None
+
+
+def measures_markdown() -> str:
+    """The README's table of summary measures, generated from :data:`MEASURES`."""
+    lines = ["| column | unit | meaning | aggregated over replications |", "|---|---|---|---|"]
+    lines += [f"| `{m.name}` | {m.unit} | {m.label} | {m.aggregate} |" for m in MEASURES]
+    return "\n".join(lines) + "\n"
