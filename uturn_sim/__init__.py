@@ -34,12 +34,12 @@ _WHERE = {
 if TYPE_CHECKING:  # pragma: no cover
     from .calibration.fit import calibrate
     from .model.result import Result
-    from .study.ladder import ladder
-    from .study.sensitivity import sensitivity
     from .model.run import simulate
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
     from .scenario.model import Scenario
     from .study.compare import Comparison, compare
+    from .study.ladder import ladder
+    from .study.sensitivity import sensitivity
     from .sweeps.run import sweep
     from .sweeps.spec import SweepSpec, load_sweep
     from .traffic.table import ArrivalTable, build_arrivals
@@ -68,8 +68,8 @@ __all__ = [
     "calibrate",
     "compare",
     "default_scenario",
-    "load_scenario",
     "ladder",
+    "load_scenario",
     "load_sweep",
     "scenario_schema",
     "sensitivity",
