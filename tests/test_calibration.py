@@ -293,3 +293,30 @@ def test_new_behaviour_fields_calibrated(name):
         pytest.skip("field not in the scenario model yet")
     e = rep.estimates[f"behaviour.{name}"]
     assert getattr(scn.behaviour, name) == pytest.approx(e.value, rel=1e-3)
+
+
+def test_parameter_uncertainty_is_carried_into_compare(tmp_path, capsys):
+    """calibrate writes standard errors; compare --parameter-uncertainty draws them per
+    replication (same draw for every scheme), widening the benefit's CI."""
+    import uturn_sim as us
+    from uturn_sim.cli import main
+    from uturn_sim.study.uncertainty import draw_parameters
+
+    out = tmp_path / "cal.yaml"
+    assert main(["calibrate", str(EXAMPLES), "--out", str(out)]) == 0
+    scn = us.load_scenario(out)
+    fields = {u.field for u in scn.uncertainty}
+    assert "behaviour.critical_gap.mean_s" in fields and "demand.uturn.flow_veh_h" in fields
+    d0, d1 = draw_parameters(scn, 5, 0), draw_parameters(scn, 5, 1)
+    assert d0.behaviour.critical_gap.mean_s != d1.behaviour.critical_gap.mean_s
+    assert draw_parameters(scn, 5, 0) == d0  # reproducible
+    plain = us.compare(scn, replications=6, seed=1).table()
+    wide = us.compare(scn, replications=6, seed=1, parameter_uncertainty=True).table()
+    sel = (plain.movement == "uturn") & (plain.measure == "delay_mean_s")
+    w_plain = float((plain[sel].ci_high - plain[sel].ci_low).iloc[0])
+    w_wide = float((wide[sel].ci_high - wide[sel].ci_low).iloc[0])
+    assert w_wide > w_plain
+    capsys.readouterr()
+    assert main(["compare", str(out), "--replications", "2", "--parameter-uncertainty"]) == 0
+    assert main(["compare", "--replications", "2", "--parameter-uncertainty"]) == 2
+    assert "uncertainty section" in capsys.readouterr().err

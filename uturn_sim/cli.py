@@ -161,9 +161,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             replications=n,
             seed=args.seed,
             progress=_progress(n),
+            parameter_uncertainty=args.parameter_uncertainty,
         )
     except ValueError as exc:
-        raise _UsageError(f"--schemes/--baseline: {exc}") from None
+        raise _UsageError(f"--schemes/--baseline/--parameter-uncertainty: {exc}") from None
     table = comp.table()
     sys.stdout.write(comparison_text(comp))
     if args.out or args.plots:  # records and figures of replication 0, rebuilt (cheap)
@@ -367,6 +368,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
     c.add_argument("--plots", help="directory for PNG figures")
+    c.add_argument(
+        "--parameter-uncertainty",
+        action="store_true",
+        help="draw the scenario's uncertain fields (its uncertainty section, written by "
+        "calibrate) anew in each replication, so the CIs include parameter uncertainty",
+    )
     c.add_argument(
         "--ladder",
         action="store_true",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from uturn_sim.calibration import estimators as est
@@ -228,7 +229,20 @@ def calibrate(
         else:
             set_path(data, path, value)
     data["name"] = f"{base.name}_calibrated"
+    # standard errors of every written estimate, for compare --parameter-uncertainty
+    data["uncertainty"] = [
+        {"field": path, "sd": (e.hi - e.lo) / (2 * 1.959964)}
+        for path, e in rep.estimates.items()
+        if not path.startswith("(") and np.isfinite(e.hi - e.lo) and _written(path, values)
+    ]
     return validate_mapping(data), rep
+
+
+def _written(path: str, values: dict[str, Any]) -> bool:
+    """True if ``path`` is a field the calibrated scenario took from the estimates."""
+    return path in values or (
+        path.startswith("demand.profile.factors.") and "demand.profile" in values
+    )
 
 
 _KEY = re.compile(r"^(\s*)(-\s+)?([A-Za-z_]\w*):(.*)$")
@@ -293,6 +307,8 @@ def _comment(path: str, rep: CalibrationReport, scn: Scenario) -> str:
         return "calibrated: log-normal (maximum likelihood, Troutbeck 1992)"
     if path == "name":
         return "calibrated scenario"
+    if path == "uncertainty" or path.startswith("uncertainty."):
+        return "standard error of the estimate (95% CI / 3.92), for --parameter-uncertainty"
     return "assumption (from base)"
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "Signal",
     "Simulation",
     "Stream",
+    "Uncertainty",
     "VehicleMix",
 ]
 
@@ -323,6 +324,17 @@ class Linked(StrictModel):
     )
 
 
+class Uncertainty(StrictModel):
+    """The sampling uncertainty of one calibrated (or otherwise estimated) number."""
+
+    field: str = Field(
+        min_length=3,
+        max_length=200,
+        description="Dotted scenario field, e.g. behaviour.slot_hold_s.",
+    )
+    sd: float = Field(ge=0, le=1e6, description="Standard error of its estimate, in its unit.")
+
+
 class Scenario(StrictModel):
     """Everything one run needs."""
 
@@ -336,10 +348,27 @@ class Scenario(StrictModel):
     vehicle_mix: VehicleMix = Field(default_factory=VehicleMix, description="Heavy vehicles.")
     ordinary: Ordinary = Field(default_factory=Ordinary, description="Ordinary scheme options.")
     linked: Linked = Field(default_factory=Linked, description="Linked scheme options.")
+    uncertainty: list[Uncertainty] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Standard errors of estimated fields; compare --parameter-uncertainty "
+        "draws them (normal, truncated to each field's valid range) per replication.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
         problems: list[str] = []
+        for k, u in enumerate(self.uncertainty):
+            obj: object = self
+            for key in u.field.split("."):
+                if isinstance(obj, list):
+                    obj = obj[int(key)] if key.isdigit() and int(key) < len(obj) else None
+                else:
+                    obj = getattr(obj, key, None)
+            if isinstance(obj, bool) or not isinstance(obj, int | float):
+                problems.append(
+                    f"uncertainty[{k}].field {u.field!r} is not a numeric scenario field"
+                )
         for m in STUDIED:  # fields of Stream that only conflicting streams use
             s = self.demand.stream(m)
             if s.lanes != 1:

@@ -14,6 +14,7 @@ from uturn_sim.model.result import Result
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import BASELINE, DEFAULT_PAIR, Scheme, get_scheme
 from uturn_sim.scenario.model import Scenario
+from uturn_sim.study.uncertainty import draw_parameters
 from uturn_sim.traffic.table import build_arrivals
 
 __all__ = ["MEASURES", "Comparison", "compare", "mean_ci", "replication_pair", "replication_runs"]
@@ -112,6 +113,7 @@ def compare(
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    parameter_uncertainty: bool = False,
 ) -> Comparison:
     """Run several schemes on the same arrivals for each replication.
 
@@ -132,11 +134,16 @@ def compare(
         ``SeedSequence(seed, spawn_key=(r,))``.
     progress
         Called as ``progress(done, total)`` after each replication.
+    parameter_uncertainty
+        Draw the fields of ``scenario.uncertainty`` anew for each replication (all
+        schemes of a replication share the draw), so the CIs include the parameters'
+        sampling uncertainty (:mod:`uturn_sim.study.uncertainty`).
 
     Raises
     ------
     ValueError
-        For an unknown scheme, a repeated scheme name or ``replications < 1``.
+        For an unknown scheme, a repeated scheme name, ``replications < 1``, or
+        ``parameter_uncertainty`` on a scenario without an ``uncertainty`` section.
     """
     objs = [get_scheme(s) for s in (DEFAULT_PAIR if schemes is None else schemes)]
     if not objs:
@@ -156,9 +163,15 @@ def compare(
     if n < 1:
         raise ValueError(f"replications must be >= 1, got {n}")
     root = scenario.simulation.seed if seed is None else int(seed)
+    if parameter_uncertainty and not scenario.uncertainty:
+        raise ValueError(
+            "parameter_uncertainty needs the scenario's uncertainty section (standard errors "
+            "of estimated fields; uturn-sim calibrate writes it)"
+        )
     frames = []
     for r in range(n):
-        for res in replication_runs(scenario, objs, root, r):
+        scn_r = draw_parameters(scenario, root, r) if parameter_uncertainty else scenario
+        for res in replication_runs(scn_r, objs, root, r):
             f = res.summary()
             f.insert(0, "replication", r)
             frames.append(f)

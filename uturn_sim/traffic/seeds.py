@@ -19,6 +19,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "uturn.critical_gap",
     "uturn.vehicle_type",
     "left.vehicle_type",
+    "parameters",  # draws of uncertain scenario parameters (compare --parameter-uncertainty)
 )
 
 
