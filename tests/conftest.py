@@ -86,3 +86,15 @@ def default():
 def default_pair(default):
     table = us.build_arrivals(default)
     return tuple(us.simulate(default, s, arrivals=table) for s in ("ordinary", "linked"))
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """The CLI in-process: ``(exit code, stdout, stderr)``; argparse errors give their code."""
+    from uturn_sim.cli import main
+
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse usage errors
+        rc = int(exc.code or 0)
+    out = capsys.readouterr()
+    return rc, out.out, out.err

@@ -1,5 +1,4 @@
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -8,7 +7,7 @@ import yaml
 import uturn_sim as us
 from uturn_sim.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, run_cli
 
 SHORT = {"simulation": {"duration_s": 900, "warmup_s": 300, "cooldown_s": 300, "seed": 3}}
 
@@ -64,16 +63,13 @@ def test_check_and_schema(short_yaml, capsys):
         ("", "empty"),
     ],
 )
-def test_bad_scenario_exit_2_no_traceback(tmp_path, text, needle):
+def test_bad_scenario_exit_2_no_traceback(tmp_path, text, needle, capsys):
     p = tmp_path / "bad.yaml"
     p.write_text(text)
     for cmd in (["check", str(p)], ["run", str(p)], ["compare", str(p)]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "uturn_sim.cli", *cmd], capture_output=True, text=True
-        )
-        assert proc.returncode == 2, proc.stderr
-        assert needle in proc.stderr
-        assert "Traceback" not in proc.stderr
+        rc, _, err = run_cli(cmd, capsys)
+        assert rc == 2, err
+        assert needle in err
 
 
 def test_bad_arguments_exit_2(tmp_path, capsys):

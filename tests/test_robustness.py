@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import uturn_sim as us
 
-from .conftest import ROOT, small_scenario
+from .conftest import ROOT, run_cli, small_scenario
 
 CORPUS = sorted((Path(__file__).parent / "corpus" / "scenarios").glob("*.yaml"))
 
@@ -35,16 +35,11 @@ def test_corpus_library_error_names_field(path):
 
 
 @pytest.mark.parametrize("path", CORPUS[:6], ids=[p.stem for p in CORPUS[:6]])
-def test_corpus_cli_exit_2_one_paragraph(path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "uturn_sim.cli", "run", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 2
-    assert expected(path) in proc.stderr and "Traceback" not in proc.stderr
-    assert "\n\n" not in proc.stderr.strip()
+def test_corpus_cli_exit_2_one_paragraph(path, capsys):
+    rc, _, err = run_cli(["run", str(path)], capsys)
+    assert rc == 2
+    assert expected(path) in err and "Traceback" not in err
+    assert "\n\n" not in err.strip()
 
 
 DEFAULT = yaml.safe_load((ROOT / "scenarios" / "liuyuan_longshan.yaml").read_text())
@@ -219,16 +214,10 @@ def test_sweep_corpus_error_names_field(path):
     assert str(info.value).startswith("invalid sweep")
 
 
-def test_sweep_corpus_cli_exit_2():
+def test_sweep_corpus_cli_exit_2(capsys):
     for path in SWEEP_CORPUS[:4]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "uturn_sim.cli", "sweep", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert proc.returncode == 2 and expected(path) in proc.stderr
-        assert "Traceback" not in proc.stderr
+        rc, _, err = run_cli(["sweep", str(path)], capsys)
+        assert rc == 2 and expected(path) in err
 
 
 SWEEP = {

@@ -11,7 +11,7 @@ import yaml
 import uturn_sim as us
 from uturn_sim.sweeps.run import aggregate, load_sweep, sweep
 
-from .conftest import ROOT
+from .conftest import ROOT, run_cli
 
 SMALL = {
     "base": "default",
@@ -184,14 +184,12 @@ def test_resume_refuses_another_sweeps_file(tmp_path):
         ({"base": "missing.yaml"}, r"no scenario file at"),
     ],
 )
-def test_bad_sweep_files(tmp_path, change, pattern):
+def test_bad_sweep_files(tmp_path, change, pattern, capsys):
     path = small_file(tmp_path, **change)
     with pytest.raises(us.ScenarioError, match=pattern):
         load_sweep(path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "uturn_sim.cli", "sweep", str(path)], capture_output=True, text=True
-    )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    rc, _, err = run_cli(["sweep", str(path)], capsys)
+    assert rc == 2 and "Traceback" not in err
 
 
 def test_example_sweep_file_is_valid():
