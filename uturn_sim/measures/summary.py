@@ -100,6 +100,7 @@ def summarize(
     storage_m: float,
     gap_index: np.ndarray | None = None,
     protected: np.ndarray | None = None,
+    pet_s: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every declared measure (:data:`~uturn_sim.measures.catalog.MEASURES`) per movement.
 
@@ -118,6 +119,10 @@ def summarize(
     protected
         Per vehicle, True if it started inside the protected left-turn green (its
         "gap" is the phase, not counted as an accepted gap).
+    pet_s
+        Per vehicle, the post-encroachment time of its U-turn, s (NaN: none; see
+        :func:`uturn_sim.measures.safety.pet_times`).  The U-turn row's safety
+        measures use the U-turns starting in ``[t0, t1)``; without it they are NaN.
     """
     hours = (t1 - t0) / 3600.0
     a = vehicles["arrival_s"].to_numpy()
@@ -162,6 +167,9 @@ def summarize(
             veh_per_gap=per_gap,
             veh_per_platoon=per_platoon,
             in_system_end=int(np.sum(sel & np.isnan(d))),
+            pet_s=None
+            if pet_s is None or name != "uturn"
+            else pet_s[sel & (d >= t0) & (d < t1) & ~np.isnan(pet_s)],
         )
         rows.append({"movement": name, **{m.name: m.compute(rec) for m in MEASURES}})
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

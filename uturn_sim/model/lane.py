@@ -222,7 +222,7 @@ class LaneState:
                 hi = max(v.tc, r.turn_clear_s + r.min_pet_s)
             s = self.gaps.next_start(
                 max(start, last + r.uturn_gap_headway_s),
-                hi,
+                hi - lo,
                 v.settle,
                 r.reaction_s,
                 r.strict_gap_entry,

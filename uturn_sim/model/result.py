@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from uturn_sim.measures.platoons import platoons
+from uturn_sim.measures.safety import pet_times
 from uturn_sim.measures.summary import queue_steps, summarize
 from uturn_sim.model.kinematics import geometric_delay_s
 from uturn_sim.model.lane import GAP, GREEN, LaneState
@@ -128,12 +129,18 @@ class Result:
         dep = self.vehicles["departure_s"].to_numpy()
         gap_idx = np.searchsorted(self.arrivals.conflict_t, dep, "right")
         protected = self.arrivals.left_green.contains(np.nan_to_num(dep, nan=-1.0))
+        before, after, _, _ = pet_times(
+            self.vehicles["conflict_enter_s"].to_numpy(),
+            self.vehicles["conflict_clear_s"].to_numpy(),
+            self.arrivals.conflict_t,
+        )
         out = summarize(
             self.vehicles,
             *self.window,
             self.scenario.geometry.storage_m,
             gap_index=gap_idx,
             protected=protected,
+            pet_s=np.fmin(before, after),
         )
         out.insert(0, "scheme", self.scheme)
         return out
