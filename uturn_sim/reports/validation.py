@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from uturn_sim.plots import figures as plots
+from uturn_sim.plots.capacity import capacity_by_slots
 from uturn_sim.scenario.loading import default_scenario
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.validation import experiments as validation
@@ -85,6 +86,7 @@ def write_validation_report(out: Path, *, full: bool = False, default: Scenario)
             )
         ),
         "webster.png": plots.webster_curve(web),
+        "capacity_by_slots.png": capacity_by_slots(real, default.behaviour.saturation_flow_veh_h),
     }
     for name, fig in figs.items():
         fig.savefig(out / name, dpi=110)
@@ -147,6 +149,8 @@ Saturated U-turn capacity by number of slots (veh/h, mean over replications; the
 saturation flow is {default.behaviour.saturation_flow_veh_h:g} veh/h):
 
 {_md(by_k, list(by_k.columns))}
+
+![capacity by slots](capacity_by_slots.png)
 
 Capacity rises with every added slot at every conflicting flow, and never reaches the
 lane's saturation flow: with no conflicting traffic the slots discharge
