@@ -61,6 +61,16 @@ def _float_arg(text: str) -> float:
     return value
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default unless its help already says it or it has none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action) or text
+
+
 def _scenario(path: str | None) -> Scenario:
     return default_scenario() if path is None else load_scenario(Path(path))
 
@@ -79,12 +89,56 @@ def _progress(total: int | None, unit: str = "rep", desc: str = "replications"):
     return update
 
 
-def _write_out(out: str, scn: Scenario, frames: dict) -> Path:
+def _say(args: argparse.Namespace, text: str, level: int = 0) -> None:
+    """A message to stderr (results go to stdout); ``-q`` hides level 0, ``-v`` shows 1."""
+    if getattr(args, "verbosity", 0) >= level:
+        print(text, file=sys.stderr)
+
+
+def _write_table(frame: object, path: Path, fmt: str) -> Path:
+    """Write a DataFrame as ``fmt`` (csv, parquet, json) at ``path`` with that suffix."""
+    path = path.with_suffix(f".{fmt}")
+    if fmt == "csv":
+        frame.to_csv(path, index=False)  # type: ignore[attr-defined]
+    elif fmt == "parquet":
+        try:
+            frame.to_parquet(path, index=False)  # type: ignore[attr-defined]
+        except ImportError as exc:
+            raise _UsageError(f"--format parquet needs pyarrow: {exc}") from None
+    else:
+        frame.to_json(path, orient="records", indent=1)  # type: ignore[attr-defined]
+    return path
+
+
+def _write_out(
+    out: str,
+    scn: Scenario,
+    frames: dict,
+    args: argparse.Namespace | None = None,
+    replications: int | None = None,
+) -> Path:
+    """Tables, the resolved scenario and provenance (directory and per-table sidecars)."""
+    from uturn_sim.provenance import provenance, resolve_run, sidecar_path, write_provenance
+
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
+    seed = getattr(args, "seed", None) if args is not None else None
+    scn = resolve_run(scn, seed=seed, replications=replications)
+    fmt = getattr(args, "format", "csv") if args is not None else "csv"
+    prov = provenance(
+        scn,
+        engine=getattr(args, "engine", None) or "simpy",
+        extra={"format": fmt, "command_name": getattr(args, "command", None)},
+    )
+    written = []
     for name, frame in frames.items():
-        frame.to_csv(d / f"{name}.csv", index=False)
+        path = _write_table(frame, d / name, fmt)
+        write_provenance(sidecar_path(path), {**prov, "table": path.name})
+        written.append(path.name)
     (d / "scenario.yaml").write_text(scenario_to_yaml(scn), encoding="utf-8")
+    write_provenance(d / "provenance.json", {**prov, "tables": written})
+    if args is not None:
+        _say(args, f"wrote {d}/: {', '.join(written)}, scenario.yaml, provenance.json")
     return d
 
 
@@ -113,12 +167,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if summ["oversaturated"].any():
         print("OVERSATURATED: vehicles of the measured period were still waiting at the end.")
     if args.out:
-        d = _write_out(args.out, scn, {"vehicles": res.vehicles, "summary": summ})
-        print(f"wrote {d}/vehicles.csv, summary.csv, scenario.yaml")
+        _write_out(args.out, scn, {"vehicles": res.vehicles, "summary": summ}, args)
     if args.plots:
         from uturn_sim.plots.figures import write_run_plots
 
-        print("wrote " + ", ".join(str(p) for p in write_run_plots(res, args.plots)))
+        _say(args, "wrote " + ", ".join(str(p) for p in write_run_plots(res, args.plots)))
     return 0
 
 
@@ -145,12 +198,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         lad = ladder(scn, replications=n, seed=args.seed, progress=_progress(n))
         sys.stdout.write(lad.text())
         if args.out:
-            d = _write_out(
+            _write_out(
                 args.out,
                 scn,
                 {"ladder": lad.table(), "summaries": lad.comparison.summaries},
+                args,
+                n,
             )
-            print(f"\nwrote {d}/ladder.csv, summaries.csv, scenario.yaml")
         return 0
     schemes = None if args.schemes is None else [s.strip() for s in args.schemes.split(",")]
     try:
@@ -166,7 +220,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(f"--schemes/--baseline/--parameter-uncertainty: {exc}") from None
     table = comp.table()
-    sys.stdout.write(comparison_text(comp))
+    from uturn_sim.measures.safety import conflicts, pet_by_slot, trajectories
+
+    # safety by slot: every replication's runs rebuilt (nominal parameters; cheap)
+    all_runs = [r for k in range(n) for r in replication_runs(scn, comp.schemes, comp.seed, k)]
+    sys.stdout.write(comparison_text(comp, pet_by_slot(all_runs)))
+    if args.conflicts:  # per-U-turn conflicts and trajectories of replication 0
+        d = Path(args.conflicts)
+        d.mkdir(parents=True, exist_ok=True)
+        rep0 = all_runs[: len(comp.schemes)]
+        pd.concat([conflicts(r) for r in rep0]).to_csv(d / "conflicts.csv", index=False)
+        tr = [trajectories(r).assign(scheme=r.scheme) for r in rep0]
+        pd.concat(tr).to_csv(d / "trajectories.csv", index=False)
+        _say(args, f"wrote {d}/conflicts.csv, trajectories.csv (replication 0)")
     if args.out or args.plots:  # records and figures of replication 0, rebuilt (cheap)
         runs = replication_runs(scn, comp.schemes, comp.seed, 0)
     if args.out:
@@ -174,14 +240,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             [r.vehicles.assign(scheme=r.scheme, replication=0) for r in runs],
             ignore_index=True,
         )
-        d = _write_out(
-            args.out, scn, {"comparison": table, "summaries": comp.summaries, "vehicles": vehicles}
+        _write_out(
+            args.out,
+            scn,
+            {"comparison": table, "summaries": comp.summaries, "vehicles": vehicles},
+            args,
+            n,
         )
-        print(f"\nwrote {d}/comparison.csv, summaries.csv, vehicles.csv, scenario.yaml")
     if args.plots:
         from uturn_sim.plots.figures import write_compare_plots
 
-        print("wrote " + ", ".join(str(p) for p in write_compare_plots(runs, args.plots)))
+        _say(args, "wrote " + ", ".join(str(p) for p in write_compare_plots(runs, args.plots)))
     return 0
 
 
@@ -236,7 +305,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         agg_path = Path(args.out).with_suffix(".aggregate.csv")
         agg.to_csv(agg_path, index=False)
-        print(f"wrote {args.out} (tidy rows) and {agg_path} (means with 95% CIs)")
+        _say(args, f"wrote {args.out} (tidy rows) and {agg_path} (means with 95% CIs)")
     return 0
 
 
@@ -264,7 +333,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(f"--scheme: {exc}") from None
     path = animate(res, args.out, start_s=args.start, duration_s=args.duration, fps=args.fps)
-    print(f"wrote {path}")
+    _say(args, f"wrote {path}")
     return 0
 
 
@@ -290,8 +359,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         raise _UsageError(f"--parameters: {exc}") from None
     sys.stdout.write(sens.text())
     if args.out:
-        d = _write_out(args.out, scn, {"sensitivity": sens.frame})
-        print(f"\nwrote {d}/sensitivity.csv, scenario.yaml")
+        _write_out(args.out, scn, {"sensitivity": sens.frame}, args)
     if args.plots:
         from pathlib import Path as _P
 
@@ -301,7 +369,113 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         d.mkdir(parents=True, exist_ok=True)
         fig = tornado(sens)
         fig.savefig(d / "tornado.png", dpi=120)
-        print(f"wrote {d / 'tornado.png'}")
+        _say(args, f"wrote {d / 'tornado.png'}")
+    return 0
+
+
+def _floats(text: str | None, flag: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        vals = [_float_arg(x) for x in text.split(",") if x.strip()]
+    except argparse.ArgumentTypeError as exc:
+        raise _UsageError(f"{flag}: {exc}") from None
+    if not vals or min(vals) < 0:
+        raise _UsageError(f"{flag}: give comma-separated non-negative numbers, got {text!r}")
+    return vals
+
+
+def _grading(path: str | None):  # -> Grading | None (imported lazily)
+    if path is None:
+        return None
+    from uturn_sim.measures.grading import load_grading
+
+    return load_grading(path)
+
+
+def _criteria(args: argparse.Namespace):  # -> Criteria (imported lazily)
+    from uturn_sim.measures.grading import HCM_SIGNALIZED
+    from uturn_sim.study.design import Criteria
+
+    limits = {}
+    for item in args.limit or []:
+        name, _, value = item.partition("=")
+        try:
+            limits[name.strip()] = _float_arg(value)
+        except argparse.ArgumentTypeError:
+            raise _UsageError(f"--limit {item!r}: expected MEASURE=NUMBER") from None
+    grading = _grading(getattr(args, "grading", None)) or HCM_SIGNALIZED
+    try:
+        return Criteria(
+            target=args.target,
+            grading=grading,
+            max_spillback_share=args.max_spillback,
+            limits=limits,
+        )
+    except ValueError as exc:
+        raise _UsageError(f"--target/--max-spillback/--grading: {exc}") from None
+
+
+def _cmd_design(args: argparse.Namespace) -> int:
+    from uturn_sim.study.design import design
+
+    scn = _scenario(args.scenario)
+    if args.max_replications < 2 or args.max_replications > MAX_REPLICATIONS:
+        raise _UsageError(f"--max-replications must be within 2..{MAX_REPLICATIONS}")
+    crit = _criteria(args)
+    uturn = _floats(args.uturn, "--uturn")
+    try:
+        res = design(
+            scn,
+            uturn_demands=uturn,
+            left_demands=_floats(args.left, "--left"),
+            storages=_floats(args.storage, "--storage"),
+            max_slots=args.max_slots,
+            criteria=crit,
+            scheme=args.scheme,
+            seed=args.seed,
+            max_replications=args.max_replications,
+            full=args.full,
+            progress=_progress(None, unit="demand", desc="demands"),
+        )
+    except ValueError as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise _UsageError(str(exc)) from None
+    sys.stdout.write(res.text())
+    if args.out:
+        _write_out(args.out, scn, {"design": res.table, "design_choices": res.choices}, args)
+    if args.plots:
+        from uturn_sim.plots.design import design_chart
+
+        d = Path(args.plots)
+        d.mkdir(parents=True, exist_ok=True)
+        fig = design_chart(res)
+        for ext in args.plot_format.split(","):
+            fig.savefig(d / f"design.{ext.strip()}", dpi=120)
+            _say(args, f"wrote {d / f'design.{ext.strip()}'}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from uturn_sim.reports.bureau import report
+
+    scn = args.scenario if args.scenario is not None else None
+    if scn is not None and not Path(scn).is_file():
+        raise _UsageError(f"no scenario file at {scn!r}")
+    if args.replications is not None and not 2 <= args.replications <= MAX_REPLICATIONS:
+        raise _UsageError(f"--replications must be within 2..{MAX_REPLICATIONS}")
+    path = report(
+        scn,
+        out=args.out,
+        lang=args.lang,
+        seed=args.seed,
+        replications=args.replications,
+        grading=_grading(args.grading),
+        engine=getattr(args, "engine", None) or "simpy",
+        progress=_progress(None, unit="stage", desc="report"),
+    )
+    _say(args, f"wrote {path}")
     return 0
 
 
@@ -314,8 +488,19 @@ def _cmd_schemes(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from uturn_sim.scenario.defaults import defaulted_fields
+    from uturn_sim.scenario.loading import parse_yaml
+
     scn = load_scenario(Path(args.scenario))
     print(f"{args.scenario}: valid scenario {scn.name!r}")
+    data, _ = parse_yaml(Path(args.scenario).read_text(encoding="utf-8"))
+    taken = defaulted_fields(scn, data)
+    if taken:
+        print(f"{len(taken)} fields not in the file took their default:")
+        for path, value in taken:
+            print(f"  {path} = {value!r}")
+    else:
+        print("every field is set in the file")
     return 0
 
 
@@ -335,6 +520,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Simulate an approach with an ordinary or a multi-car linked U-turn lane. "
         "With no SCENARIO the embedded Liuyuan Rd / Longshan Middle Rd default is used.",
     )
+    p.formatter_class = _Help
+    from uturn_sim.provenance import package_version
+
+    p.add_argument("--version", action="version", version=f"uturn-sim {package_version()}")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="fewer messages on stderr")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more messages on stderr")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="one replication of one scheme")
     r.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
@@ -368,6 +559,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
     c.add_argument("--plots", help="directory for PNG figures")
+    c.add_argument(
+        "--conflicts",
+        help="directory for conflicts.csv (PET per U-turn) and trajectories.csv of "
+        "replication 0, each scheme (layouts: uturn_sim.measures.safety)",
+    )
     c.add_argument(
         "--parameter-uncertainty",
         action="store_true",
@@ -455,9 +651,73 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.add_argument("--markdown", action="store_true", help="the README's reference tables instead")
     s.set_defaults(func=_cmd_schema)
+    de = sub.add_parser(
+        "design",
+        help="design advisor: fewest slots meeting LOS (upper 95% bound), spillback, unserved",
+    )
+    de.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    de.add_argument("--uturn", help="comma-separated U-turn demands, veh/h (default: scenario's)")
+    de.add_argument("--left", help="comma-separated left-turn demands, veh/h (default: scenario's)")
+    de.add_argument("--storage", help="comma-separated storage lengths, m (default: scenario's)")
+    de.add_argument("--max-slots", type=_int_arg, default=8, help="most slots considered")
+    de.add_argument("--target", default="D", help="grade the control delay must reach")
+    de.add_argument("--grading", help="local grading table CSV (grade,max_control_delay_s)")
+    de.add_argument(
+        "--max-spillback", type=_float_arg, default=0.05, help="largest spillback share (0..1)"
+    )
+    de.add_argument(
+        "--limit",
+        action="append",
+        help="MEASURE=VALUE: a further upper limit judged on the upper bound (repeatable)",
+    )
+    de.add_argument("--scheme", default="linked", help="the slotted scheme")
+    de.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
+    de.add_argument(
+        "--max-replications", type=_int_arg, default=40, help="replication cap per candidate"
+    )
+    de.add_argument("--full", action="store_true", help="evaluate every slot count (chart)")
+    de.add_argument("--out", help="directory for design tables, scenario.yaml, provenance")
+    de.add_argument("--plots", help="directory for the design chart")
+    de.set_defaults(func=_cmd_design)
+    rp = sub.add_parser("report", help="self-contained HTML report for a traffic bureau")
+    rp.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
+    rp.add_argument("--out", default="report.html", help="HTML file to write")
+    rp.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    rp.add_argument("--grading", help="local grading table CSV (grade,max_control_delay_s)")
+    rp.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
+    rp.add_argument(
+        "--replications", type=_int_arg, default=None, help="paired replications (scenario's)"
+    )
+    rp.set_defaults(func=_cmd_report)
     from uturn_sim.calibration.cli import add_parser as add_calibrate
 
     add_calibrate(sub)
+    for name, sp in sub.choices.items():
+        sp.formatter_class = _Help
+        sp.add_argument(
+            "-q",
+            "--quiet",
+            action="count",
+            default=argparse.SUPPRESS,
+            help="fewer messages on stderr",
+        )
+        sp.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=argparse.SUPPRESS,
+            help="more messages on stderr",
+        )
+        if name in ("run", "compare", "sensitivity", "design"):
+            sp.add_argument(
+                "--format",
+                choices=("csv", "parquet", "json"),
+                default="csv",
+                help="format of the tables written with --out (each with a "
+                "<name>.provenance.json sidecar)",
+            )
+        if name == "design":
+            sp.add_argument("--plot-format", default="png", help="comma-separated: png, svg, pdf")
     return p
 
 
@@ -465,6 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``uturn-sim``; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     try:
