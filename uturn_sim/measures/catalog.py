@@ -22,6 +22,7 @@ __all__ = [
     "LOS_UNSIGNALIZED",
     "MEASURES",
     "RUN_TABLE",
+    "UTURN_ONLY",
     "Measure",
     "MovementRecords",
     "level_of_service",
@@ -326,6 +327,13 @@ COMPARED: tuple[str, ...] = (
     "veh_per_platoon",
     *(f"pet_below_{str(x).replace('.', '_')}_s" for x in PET_THRESHOLDS_S),
     "conflicts_per_h",
+)
+#: measures defined for the U-turn row only (NaN elsewhere; tables may leave them out)
+UTURN_ONLY: tuple[str, ...] = (
+    *(f"pet_below_{str(x).replace('.', '_')}_s" for x in PET_THRESHOLDS_S),
+    "conflicts_per_h",
+    "pet_min_s",
+    "pet_p5_s",
 )
 #: the one-run table's measures, in its column order (headers: ``Measure.short``)
 RUN_TABLE: tuple[str, ...] = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from uturn_sim.measures.catalog import level_of_service, measure
+import pandas as pd
+
+from uturn_sim.measures.catalog import UTURN_ONLY, level_of_service, measure
+from uturn_sim.measures.safety import CONFLICT_PET_S
 from uturn_sim.study.compare import Comparison
 
 __all__ = ["comparison_text"]
@@ -10,12 +13,14 @@ __all__ = ["comparison_text"]
 MOVEMENTS = ("uturn", "left", "all")
 
 
-def comparison_text(comp: Comparison) -> str:
+def comparison_text(comp: Comparison, by_slot: pd.DataFrame | None = None) -> str:
     """The comparison as engineers read it: one block per movement (and scheme).
 
     Each block lists every compared measure with the baseline's mean, the scheme's
     mean, the paired difference (scheme - baseline) and its 95% CI; a last line
     gives the HCM level of service of each scheme from the mean control delay.
+    ``by_slot`` (:func:`uturn_sim.measures.safety.pet_by_slot` of the runs) adds a
+    safety block: minimum and 5th-percentile PET by slot position.
     """
     table = comp.table()
     base, others = comp.baseline, comp.others
@@ -27,6 +32,8 @@ def comparison_text(comp: Comparison) -> str:
     for movement in MOVEMENTS:
         for scheme in others:
             sub = table[(table["movement"] == movement) & (table["scheme"] == scheme)]
+            if movement != "uturn":
+                sub = sub[~sub["measure"].isin(UTURN_ONLY)]
             sub = sub.drop(columns=["movement", "scheme", "n"]).rename(
                 columns={"baseline_mean": base, "mean": scheme}
             )
@@ -45,4 +52,24 @@ def comparison_text(comp: Comparison) -> str:
     )
     if comp.summaries["oversaturated"].any():
         out.append("OVERSATURATED in some replications: see 'unserved'.")
+    if by_slot is not None:
+        out.append(_safety_block(by_slot))
     return "\n".join(out) + "\n"
+
+
+def _safety_block(by_slot: pd.DataFrame) -> str:
+    """Minimum and 5th-percentile PET by scheme and slot position (slot 0: stop line)."""
+    t = by_slot.rename(
+        columns={
+            "pet_min_s": "min PET s",
+            "pet_p5_s": "p5 PET s",
+            "share_below_1_5_s": f"share PET<{CONFLICT_PET_S:g}s",
+        }
+    )
+    return (
+        "\n[safety] post-encroachment time (PET) of U-turns at the conflict area (one "
+        "conflict point for all conflicting streams); PET shares and conflicts per hour with "
+        "CIs are in [uturn] above.  By slot position (0: stop line), pooled over the "
+        "replications' measured periods:\n"
+        + t.to_string(index=False, float_format=lambda x: f"{x:.2f}", na_rep="-")
+    )
