@@ -128,6 +128,7 @@ def _write_out(
     prov = provenance(
         scn,
         engine=getattr(args, "engine", None) or "simpy",
+        command=getattr(args, "argv", None),
         extra={"format": fmt, "command_name": getattr(args, "command", None)},
     )
     written = []
@@ -473,6 +474,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         replications=args.replications,
         grading=_grading(args.grading),
         engine=getattr(args, "engine", None) or "simpy",
+        command=args.argv,
         progress=_progress(None, unit="stage", desc="report"),
     )
     _say(args, f"wrote {path}")
@@ -726,6 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
+    args.argv = ["uturn-sim", *(sys.argv[1:] if argv is None else argv)]
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     try:
