@@ -12,6 +12,7 @@ from uturn_sim.plots.figures import (
     write_compare_plots,
     write_run_plots,
 )
+from uturn_sim.plots.safety import pet_by_platoon_place, pet_distribution
 
 __all__ = [
     "SCHEME_COLORS",
@@ -19,6 +20,8 @@ __all__ = [
     "cumulative_curves",
     "delay_distributions",
     "delay_vs_demand",
+    "pet_by_platoon_place",
+    "pet_distribution",
     "queue_over_time",
     "slot_occupancy",
     "webster_curve",
