@@ -43,7 +43,7 @@ _A, _S, _L = 0, 1, 2  # arrivals, stop line, slot server
 _EID, _AI, _S_HOW, _L_HOW, _L_PLANNED = 0, 1, 2, 3, 4  # process scalars in ``ps``
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _schedule(ev, q, at, timeout, ps):  # pragma: no cover - compiled
     """Process ``q`` resumes at ``at`` (s): a timeout, or a fired wake-up (next id)."""
     ev.time[q] = at
@@ -53,7 +53,7 @@ def _schedule(ev, q, at, timeout, ps):  # pragma: no cover - compiled
     ps[_EID] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fire(ev, q, now, ps):  # pragma: no cover - compiled
     """``Wake.fire``: wake process ``q`` if it waits on its wake-up."""
     if ev.waiting[q]:
@@ -61,7 +61,7 @@ def _fire(ev, q, now, ps):  # pragma: no cover - compiled
         _schedule(ev, q, now, False, ps)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _admit_next(R, vf, vi, lane, ls, lf, rf, ri, ev, ps, now, linked):  # pragma: no cover
     """Admit the next vehicle at ``now`` (s) and ``on_admit``: wake the servers."""
     pos = admit(R, vf, vi, lane, ls, lf, rf, ri, ps[_AI], now)
@@ -72,7 +72,7 @@ def _admit_next(R, vf, vi, lane, ls, lf, rf, ri, ev, ps, now, linked):  # pragma
         _fire(ev, _L, now, ps)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _resume(
     proc, from_timeout, now, R, t, p, ug_s, ug_e, lg_s, lg_e, vf, vi, lane, ls, lf, rf, ri, ev, ps
 ):  # pragma: no cover - compiled
@@ -157,11 +157,12 @@ def run_one(
         np.zeros(3, np.bool_),
         np.zeros(3, np.bool_),
     )
-    # ids 0..2: the process starts (urgent, t = 0); 3: the end of the run (urgent)
     ps = np.array([4, 0, 0, 0, -1], dtype=np.int64)
-    args = (R, t, p, ug_s, ug_e, lg_s, lg_e, vf, vi, lane, ls, lf, rf, ri, ev, ps)
-    for proc in range(3 if linked else 2):  # process starts, in creation order
-        _resume(proc, False, 0.0, *args)
+    # the process starts: ids 0..2 at t = 0 (urgent in SimPy, i.e. before every normal
+    # event at t = 0, all of which have ids >= 4); id 3 is the end of the run
+    for q in range(3 if linked else 2):
+        ev.active[q] = True
+        ev.eid[q] = q
     while True:
         best = -1
         for q in range(3):
@@ -174,7 +175,27 @@ def run_one(
         if best < 0 or not ev.time[best] < end_s:
             break
         ev.active[best] = False
-        _resume(best, ev.timeout[best], ev.time[best], *args)
+        _resume(
+            best,
+            ev.timeout[best],
+            ev.time[best],
+            R,
+            t,
+            p,
+            ug_s,
+            ug_e,
+            lg_s,
+            lg_e,
+            vf,
+            vi,
+            lane,
+            ls,
+            lf,
+            rf,
+            ri,
+            ev,
+            ps,
+        )
     for q in range(ls[1]):  # LaneState.finish(end_s)
         v = lane[ls[0] + q]
         if vf[READY, v] <= end_s:

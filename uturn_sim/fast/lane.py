@@ -53,7 +53,7 @@ SLOT, FIRST_SLOT, SERVED_BY, SPILLED = 0, 1, 2, 3
 GREEN, GAP = 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_uturn(R, vf, v, now, last, p, ug_s, ug_e):  # pragma: no cover - compiled
     """``LaneState.plan_uturn``: (start s, how) of U-turner ``v`` after U-turn ``last``."""
     ready = vf[READY, v]
@@ -75,7 +75,7 @@ def plan_uturn(R, vf, v, now, last, p, ug_s, ug_e):  # pragma: no cover - compil
         s = gap_next_start(
             p,
             x if x > start else start,
-            hi,
+            hi - lo,
             vf[SETTLE, v],
             R[REACTION],
             R[STRICT] != 0.0,
@@ -86,7 +86,7 @@ def plan_uturn(R, vf, v, now, last, p, ug_s, ug_e):  # pragma: no cover - compil
     return best, how
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_head(R, vf, vi, lane, ls, lf, now, p, ug_s, ug_e, lg_s, lg_e):  # pragma: no cover
     """``StopLineLane.plan_head``: (start s, how) of the vehicle at the stop line."""
     v = lane[ls[0]]
@@ -101,7 +101,7 @@ def plan_head(R, vf, vi, lane, ls, lf, now, p, ug_s, ug_e, lg_s, lg_e):  # pragm
     return plan_uturn(R, vf, v, now, lf[LAST_HEAD_DEP], p, ug_s, ug_e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def admit(R, vf, vi, lane, ls, lf, rf, ri, i, now):  # pragma: no cover - compiled
     """``LaneState.admit``: vehicle ``i`` joins the back at ``now`` (s); its position."""
     linked = R[LINKED] != 0.0
@@ -125,7 +125,7 @@ def admit(R, vf, vi, lane, ls, lf, rf, ri, i, now):  # pragma: no cover - compil
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def end_leg(R, vf, vi, rf, ri, v):  # pragma: no cover - compiled
     """``LaneState.end_leg``: close ``v``'s move-up (first stop at a service place)."""
     if vi[LEG_OPEN, v] == 0:
@@ -141,7 +141,7 @@ def end_leg(R, vf, vi, rf, ri, v):  # pragma: no cover - compiled
             ri[FIRST_SLOT, v] = pos + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def remove(R, vf, vi, lane, ls, lf, rf, ri, k, now, how):  # pragma: no cover - compiled
     """``LaneState.remove``: file index ``k`` starts its turn at ``now`` (s); the vehicle."""
     lh = ls[0]
@@ -164,7 +164,7 @@ def remove(R, vf, vi, lane, ls, lf, rf, ri, k, now, how):  # pragma: no cover - 
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def depart_stop_line(R, vf, vi, lane, ls, lf, rf, ri, now, how):  # pragma: no cover
     """``StopLineLane.depart``: the head leaves; the next car reaches the stop line."""
     remove(R, vf, vi, lane, ls, lf, rf, ri, 0, now, how)
@@ -174,7 +174,7 @@ def depart_stop_line(R, vf, vi, lane, ls, lf, rf, ri, now, how):  # pragma: no c
             rf[REACHED, head] = now
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def place_x(R, pos):  # pragma: no cover - compiled
     """``SlotLane.place_x``: distance of place ``pos`` from the stop line, m."""
     slots = int(R[SLOTS])
@@ -183,7 +183,7 @@ def place_x(R, pos):  # pragma: no cover - compiled
     return slots * R[SLOT_LEN] + (pos - slots) * R[CAR_LEN]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def slot_candidate(R, vi, lane, ls):  # pragma: no cover - compiled
     """``SlotLane.slot_candidate``: file index of the front-most usable slot U-turner, or -1."""
     slots = int(R[SLOTS])
@@ -197,7 +197,7 @@ def slot_candidate(R, vi, lane, ls):  # pragma: no cover - compiled
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def goes_at_lag(R, vf, vi, lf, f, now, p, ug_s, ug_e):  # pragma: no cover - compiled
     """``SlotLane._goes_at_lag``: standing slot U-turner ``f`` starts within the lag."""
     if vf[READY, f] > now or vi[POS, f] >= R[SLOTS] or vi[POS, f] >= vi[MAX_SLOT, f]:
@@ -206,7 +206,7 @@ def goes_at_lag(R, vf, vi, lf, f, now, p, ug_s, ug_e):  # pragma: no cover - com
     return how == GAP and t <= now + R[GAP_H] + 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def depart_slot(R, vf, vi, lane, ls, lf, rf, ri, k, now, how, p, ug_s, ug_e):  # pragma: no cover
     """``SlotLane.depart``: file index ``k`` leaves at ``now`` (s); the file compacts."""
     gone = remove(R, vf, vi, lane, ls, lf, rf, ri, k, now, how)
@@ -256,7 +256,7 @@ def depart_slot(R, vf, vi, lane, ls, lf, rf, ri, k, now, how, p, ug_s, ug_e):  #
         vi[LEG_OPEN, f] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def init_vehicles(R, uturn, heavy, tc, vf, vi):  # pragma: no cover - compiled
     """Fill the fixed per-vehicle values (length, critical gap, movement, slot limit)."""
     for i in range(uturn.size):

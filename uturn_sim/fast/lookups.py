@@ -18,7 +18,7 @@ from numba import njit
 __all__ = ["gap_next_start", "green_next", "move_time", "search_left", "search_right"]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search_left(a: np.ndarray, x: float) -> int:  # pragma: no cover - compiled
     """``np.searchsorted(a, x, side="left")`` for a sorted 1-D array."""
     lo, hi = 0, a.size
@@ -31,7 +31,7 @@ def search_left(a: np.ndarray, x: float) -> int:  # pragma: no cover - compiled
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search_right(a: np.ndarray, x: float) -> int:  # pragma: no cover - compiled
     """``np.searchsorted(a, x, side="right")`` for a sorted 1-D array."""
     lo, hi = 0, a.size
@@ -44,7 +44,7 @@ def search_right(a: np.ndarray, x: float) -> int:  # pragma: no cover - compiled
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def green_next(starts: np.ndarray, ends: np.ndarray, t: float) -> float:  # pragma: no cover
     """Earliest time >= ``t`` (s) inside a window ``[starts[i], ends[i])``; inf if none."""
     i = search_right(starts, t) - 1
@@ -53,7 +53,7 @@ def green_next(starts: np.ndarray, ends: np.ndarray, t: float) -> float:  # prag
     return starts[i + 1] if i + 1 < starts.size else np.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gap_next_start(
     p: np.ndarray,
     ready: float,
@@ -76,7 +76,7 @@ def gap_next_start(
     return _gap_start(p, ready, tc, settled, reaction, strict)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _gap_start(
     p: np.ndarray, ready: float, tc: float, settled: float, reaction: float, strict: bool
 ) -> float:  # pragma: no cover - compiled
@@ -101,7 +101,7 @@ def _gap_start(
     return np.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def move_time(distance_m: float, a: float, b: float, v: float) -> float:  # pragma: no cover
     """Standstill-to-standstill time over ``distance_m`` (m), accel ``a``, brake ``b``
     (m/s²), top speed ``v`` (m/s), s."""

@@ -1,0 +1,197 @@
+"""Compiled statistics that reproduce NumPy's results bit for bit.
+
+* :func:`pairwise_sum` — NumPy's pairwise summation (``np.sum`` / ``np.mean`` of a
+  contiguous float64 array: 8 accumulators, blocks of 128, halves above)
+* :func:`percentile_sorted` — ``np.percentile(x, 100 * q)`` (method ``linear``)
+* :func:`queue_steps` / :func:`time_weighted_stats` / :func:`share_above` — the
+  functions of :mod:`uturn_sim.measures.summary`
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "pairwise_sum",
+    "percentile_sorted",
+    "queue_steps",
+    "share_above",
+    "time_weighted_stats",
+]
+
+_BLOCK = 128
+
+
+@njit(cache=True)
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
+    """NumPy's pairwise-sum leaf (``n <= 128``): 8 accumulators, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
+    """``np.sum(a[lo:lo + n])`` with NumPy's pairwise summation order.
+
+    NumPy halves blocks above 128 elements (the first half a multiple of 8) and adds
+    the halves' sums; an explicit stack does the same (numba caches no recursion).
+    """
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    s_lo = np.empty(128, dtype=np.int64)
+    s_n = np.empty(128, dtype=np.int64)
+    s_done = np.zeros(128, dtype=np.bool_)
+    vals = np.empty(128)
+    top, nv = 0, 0
+    s_lo[0], s_n[0], s_done[0] = lo, n, False
+    top = 1
+    while top:
+        top -= 1
+        b_lo, b_n, done = s_lo[top], s_n[top], s_done[top]
+        if b_n <= _BLOCK:
+            vals[nv] = _block_sum(a, b_lo, b_n)
+            nv += 1
+        elif done:
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+        else:
+            n2 = b_n // 2
+            n2 -= n2 % 8
+            s_lo[top], s_n[top], s_done[top] = b_lo, b_n, True
+            s_lo[top + 1], s_n[top + 1], s_done[top + 1] = b_lo + n2, b_n - n2, False
+            s_lo[top + 2], s_n[top + 2], s_done[top + 2] = b_lo, n2, False
+            top += 3
+    return vals[0]
+
+
+@njit(cache=True)
+def percentile_sorted(x: np.ndarray, q: float) -> float:  # pragma: no cover - compiled
+    """``np.percentile(x, 100 * q)`` of sorted ``x`` (NaN if empty)."""
+    n = x.size
+    if n == 0:
+        return np.nan
+    quant = (100.0 * q) / 100.0
+    virtual = (n - 1) * quant
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    i = int(prev)
+    if i < 0:
+        i = 0
+    if i > n - 1:
+        i = n - 1
+    j = i + 1 if i + 1 <= n - 1 else n - 1
+    a, b = x[i], x[j]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1 - gamma)
+    return a + diff * gamma
+
+
+@njit(cache=True)
+def queue_steps(a: np.ndarray, d: np.ndarray, w: np.ndarray):  # pragma: no cover - compiled
+    """``measures.summary.queue_steps``: (times s with ``-inf`` first, levels)."""
+    n = a.size
+    m = 0
+    for i in range(n):
+        if not np.isnan(d[i]):
+            m += 1
+    t = np.empty(n + m)
+    dw = np.empty(n + m)
+    k = n
+    for i in range(n):
+        t[i] = a[i]
+        dw[i] = w[i]
+    for i in range(n):
+        di = d[i]
+        if not np.isnan(di):
+            t[k] = a[i] if di < a[i] else di
+            dw[k] = -w[i]
+            k += 1
+    if n + m == 0:
+        return np.array([-np.inf]), np.array([0.0])
+    order = np.argsort(t, kind="mergesort")
+    ts = np.empty(n + m + 1)
+    lv = np.empty(n + m + 1)
+    ts[0] = -np.inf
+    lv[0] = 0.0
+    level = 0.0
+    out = 1
+    for k in range(n + m):
+        level += dw[order[k]]
+        tk = t[order[k]]
+        if k == n + m - 1 or t[order[k + 1]] != tk:
+            ts[out] = tk
+            lv[out] = np.rint(level * 1e9) / 1e9
+            out += 1
+    return ts[:out], lv[:out]
+
+
+@njit(cache=True)
+def time_weighted_stats(t, level, t0, t1, q=0.95):  # pragma: no cover - compiled
+    """``measures.summary.time_weighted_stats``: time-weighted (mean, quantile, max)."""
+    n = t.size
+    w = np.empty(n)
+    v = np.empty(n)
+    m = 0
+    for k in range(n):
+        e0 = min(max(t[k], t0), t1)
+        nxt = t[k + 1] if k + 1 < n else np.inf
+        e1 = min(max(nxt, t0), t1)
+        wk = e1 - e0
+        if wk > 0:
+            w[m] = wk
+            v[m] = level[k]
+            m += 1
+    w, v = w[:m], v[:m]
+    tot = pairwise_sum(w, 0, m)
+    if not tot > 0:
+        return 0.0, 0.0, 0.0
+    wv = w * v
+    mean = pairwise_sum(wv, 0, m) / tot
+    order = np.argsort(v, kind="mergesort")
+    target = q - 1e-12
+    acc = 0.0
+    quant = v[order[m - 1]]
+    for k in range(m):
+        acc += w[order[k]]
+        if acc / tot >= target:
+            quant = v[order[k]]
+            break
+    return mean, quant, v.max()
+
+
+@njit(cache=True)
+def share_above(t, level, limit, t0, t1):  # pragma: no cover - compiled
+    """``measures.summary._share_above``: share of ``[t0, t1)`` with level above ``limit``."""
+    n = t.size
+    w = np.empty(n)
+    m = 0
+    for k in range(n):
+        if level[k] > limit + 1e-9:
+            e0 = min(max(t[k], t0), t1)
+            nxt = t[k + 1] if k + 1 < n else np.inf
+            w[m] = min(max(nxt, t0), t1) - e0
+            m += 1
+    return min(1.0, pairwise_sum(w, 0, m) / (t1 - t0))
