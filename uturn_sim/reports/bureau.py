@@ -347,7 +347,11 @@ def report(
             tr("scheme"),
             tr("movement"),
             f"{tr('control delay, s/veh')} [{tr('95% CI')}]",
-            *[f"{tr(g.name)} {tr(w)}" for g in gradings for w in ("at mean", "at upper bound")],
+            *[
+                f"{tr(g.name) if g in (HCM_SIGNALIZED, HCM_TWO_WAY_STOP) else g.name} {tr(w)}"
+                for g in gradings
+                for w in ("at mean", "at upper bound")
+            ],
         ],
         "comparison": comparison,
         "diffs": diffs,
