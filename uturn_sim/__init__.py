@@ -20,6 +20,10 @@ _WHERE = {
     "build_arrivals": "traffic.table",
     "calibrate": "calibration.fit",
     "compare": "study.compare",
+    "Criteria": "study.design",
+    "Design": "study.design",
+    "design": "study.design",
+    "report": "reports.bureau",
     "ladder": "study.ladder",
     "sensitivity": "study.sensitivity",
     "default_scenario": "scenario.loading",
@@ -35,9 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .calibration.fit import calibrate
     from .model.result import Result
     from .model.run import simulate
+    from .reports.bureau import report
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
     from .scenario.model import Scenario
     from .study.compare import Comparison, compare
+    from .study.design import Criteria, Design, design
     from .study.ladder import ladder
     from .study.sensitivity import sensitivity
     from .sweeps.run import sweep
@@ -60,6 +66,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "ArrivalTable",
     "Comparison",
+    "Criteria",
+    "Design",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -68,9 +76,11 @@ __all__ = [
     "calibrate",
     "compare",
     "default_scenario",
+    "design",
     "ladder",
     "load_scenario",
     "load_sweep",
+    "report",
     "scenario_schema",
     "sensitivity",
     "simulate",
