@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
+from uturn_sim.fast import check_engine
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import Scheme, get_scheme, scheme_names
 from uturn_sim.scenario.model import Scenario
@@ -48,17 +49,25 @@ def _shared_key(scheme: Scheme, scenario: dict, rep: int) -> str:
 
 
 def run_chunk(
-    tasks: list[tuple[int, int]], scenarios: dict[int, dict], schemes: list[str], seed: int
+    tasks: list[tuple[int, int]],
+    scenarios: dict[int, dict],
+    schemes: list[str],
+    seed: int,
+    engine: str = "fast",
 ) -> list[dict[str, Any]]:
     """Worker: run (cell, replication) tasks; return flat summary rows (picklable, top level).
 
     A scheme that ignores every field the cells differ in (the ordinary lane does not
     read ``geometry.slots``) is simulated once per replication and its summary shared
-    across those cells: the rows are identical to re-running it.
+    across those cells: the rows are identical to re-running it.  ``engine="fast"``
+    (default) runs each cell's replications as one compiled batch
+    (:mod:`uturn_sim.fast`); ``"simpy"`` runs the reference model: identical rows.
     """
     rows = []
     shared: dict[str, list[dict[str, Any]]] = {}
     objs = [get_scheme(s) for s in schemes]
+    if check_engine(engine) == "fast":
+        _fill_fast(tasks, scenarios, objs, seed, shared)
     for cell, rep in tasks:
         scn = None
         table = None
@@ -75,6 +84,32 @@ def run_chunk(
     return rows
 
 
+def _fill_fast(
+    tasks: list[tuple[int, int]],
+    scenarios: dict[int, dict],
+    objs: list[Scheme],
+    seed: int,
+    shared: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Summaries of every (scheme, cell, replication) of ``tasks`` not yet in ``shared``."""
+    from uturn_sim.fast.study import summaries  # noqa: PLC0415 (numba on demand)
+
+    by_cell: dict[int, list[int]] = {}
+    for cell, rep in tasks:
+        by_cell.setdefault(cell, []).append(rep)
+    for cell, reps in by_cell.items():
+        scn = None
+        for scheme in objs:
+            todo = [r for r in reps if _shared_key(scheme, scenarios[cell], r) not in shared]
+            if not todo:
+                continue
+            scn = scn or Scenario.model_validate(scenarios[cell])
+            frame = summaries(scn, [scheme], seed, todo)
+            recs = frame.drop(columns="replication").to_dict("records")
+            for k, r in enumerate(todo):
+                shared[_shared_key(scheme, scenarios[cell], r)] = recs[3 * k : 3 * k + 3]
+
+
 def sweep(
     spec: SweepSpec | LoadedSweep | str | Path | Mapping[str, Any],
     *,
@@ -87,6 +122,7 @@ def sweep(
     max_tasks: int = MAX_TASKS,
     connect_timeout_s: float = backends.DEFAULT_CONNECT_TIMEOUT_S,
     notify: Callable[[str], None] | None = None,
+    engine: str = "fast",
 ) -> pd.DataFrame:
     """Run a sweep; return tidy rows (cell x scheme x replication x movement).
 
@@ -116,6 +152,9 @@ def sweep(
         Time allowed to connect to a Dask scheduler, s.
     notify
         Called with one line per repair made to an existing ``out`` on resume.
+    engine
+        ``"fast"`` (compiled engine, default) or ``"simpy"`` (reference model); the rows
+        are identical.
 
     Raises
     ------
@@ -124,6 +163,10 @@ def sweep(
     ConnectionError
         The Dask scheduler cannot be reached within ``connect_timeout_s``.
     """
+    if engine not in ("fast", "simpy"):
+        raise ScenarioError(
+            [f"engine: must be one of fast, simpy, got {engine!r}"], what="sweep options"
+        )
     if backend not in backends.BACKENDS:
         raise ScenarioError(
             [f"backend: must be one of {', '.join(backends.BACKENDS)}, got {backend!r}"],
@@ -171,6 +214,7 @@ def sweep(
             chunk_size,
             connect_timeout_s,
             notify,
+            engine,
         )
     finally:
         if store is not None:
@@ -197,6 +241,7 @@ def _run(
     chunk_size: int | None,
     connect_timeout_s: float,
     notify: Callable[[str], None] | None,
+    engine: str = "fast",
 ) -> pd.DataFrame:
     done: set[tuple[int, int]] = set()
     if store is not None:
@@ -212,6 +257,7 @@ def _run(
         {c: scenarios[c].model_dump(mode="json") for c in needed},
         list(spec.schemes),
         spec.seed,
+        engine,
     )
     frames: list[pd.DataFrame] = []
     finished = len(done)
