@@ -25,6 +25,6 @@ def check_engine(engine: str) -> str:
 
 def warmup() -> float:
     """Compile every kernel, or load it from numba's on-disk cache; the seconds it took."""
-    from uturn_sim.fast.engine import warmup as _warmup  # noqa: PLC0415
+    from uturn_sim.fast.engine import warmup as _warmup
 
     return _warmup()

@@ -83,12 +83,12 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
 
 def warmup() -> float:
     """Compile (or load from numba's on-disk cache) every kernel; the seconds it took."""
-    from uturn_sim.fast.measures import warmup as _measures_warmup  # noqa: PLC0415
+    from uturn_sim.fast.measures import warmup as _measures_warmup
 
     t0 = time.perf_counter()
     empty = ArrivalBatch.from_tables([], [])
-    from uturn_sim.model.schemes import get_scheme  # noqa: PLC0415
-    from uturn_sim.scenario.defaults import default_scenario  # noqa: PLC0415
+    from uturn_sim.model.schemes import get_scheme
+    from uturn_sim.scenario.loading import default_scenario
 
     scn = default_scenario()
     for name in ("ordinary", "linked"):

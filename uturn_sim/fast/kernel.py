@@ -1,3 +1,4 @@
+# ruff: noqa: ANN001, ANN201  (numba kernels: argument types are inferred from the arrays)
 """The compiled event loop: SimPy's event order for the lane's three processes.
 
 :func:`uturn_sim.model.engine.run_lane` runs three SimPy processes: arrivals, the
@@ -206,8 +207,10 @@ def run_one(
 def run_batch(
     R, t, uturn, heavy, tc, voff, p, poff, ug_s, ug_e, lg_s, lg_e, end_s, rf, ri
 ):  # pragma: no cover - compiled
-    """Run every replication ``r`` (vehicles ``voff[r]:voff[r+1]``, passages
-    ``poff[r]:poff[r+1]``); records are written into ``rf``/``ri`` at the vehicle rows."""
+    """Run every replication of the batch; records go to ``rf``/``ri`` at its rows.
+
+    Replication ``r``: vehicles ``voff[r]:voff[r+1]``, passages ``poff[r]:poff[r+1]``.
+    """
     for r in range(voff.size - 1):
         a, b = voff[r], voff[r + 1]
         run_one(

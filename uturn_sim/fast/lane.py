@@ -1,3 +1,4 @@
+# ruff: noqa: ANN001, ANN201  (numba kernels: argument types are inferred from the arrays)
 """Compiled lane state and decisions, mirroring :mod:`uturn_sim.model.lane` and the schemes.
 
 The state of one run lives in a few arrays (no Python objects per vehicle):

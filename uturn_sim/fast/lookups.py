@@ -63,8 +63,9 @@ def gap_next_start(
     strict: bool,
     lead: float = 0.0,
 ) -> float:  # pragma: no cover - compiled
-    """Earliest start >= ``ready`` (s) with the window ``[s - lead, s - lead + tc)`` (s)
-    clear of the passages ``p`` (s).
+    """Earliest start >= ``ready`` (s) clear of the passages ``p`` (s).
+
+    The window ``[s - lead, s - lead + tc)`` (s) must hold no passage.
 
     See :meth:`uturn_sim.model.gaps.GapFinder.next_start` for the rule (lag usable at
     once if it opened after ``settled``, else ``reaction`` s after it; ``strict``: only
@@ -103,8 +104,10 @@ def _gap_start(
 
 @njit(cache=True, inline="always")
 def move_time(distance_m: float, a: float, b: float, v: float) -> float:  # pragma: no cover
-    """Standstill-to-standstill time over ``distance_m`` (m), accel ``a``, brake ``b``
-    (m/s²), top speed ``v`` (m/s), s."""
+    """Standstill-to-standstill time over ``distance_m`` (m), s.
+
+    Accelerate at ``a``, brake at ``b`` (m/s²), at most ``v`` (m/s).
+    """
     if distance_m <= 0.0:
         return 0.0
     ramp = v * v / (2 * a) + v * v / (2 * b)

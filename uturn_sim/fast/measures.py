@@ -1,3 +1,4 @@
+# ruff: noqa: ANN001  (numba kernels: argument types are inferred from the arrays)
 """Per-replication measures from record arrays, without pandas in the hot path.
 
 :func:`summarize_batch` gives, for every replication of a :class:`BatchRecords`, the

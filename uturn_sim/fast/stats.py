@@ -1,3 +1,4 @@
+# ruff: noqa: ANN001, ANN201  (numba kernels: argument types are inferred from the arrays)
 """Compiled statistics that reproduce NumPy's results bit for bit.
 
 * :func:`pairwise_sum` — NumPy's pairwise summation (``np.sum`` / ``np.mean`` of a

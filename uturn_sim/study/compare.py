@@ -181,7 +181,7 @@ def compare(
         )
     frames = []
     if check_engine(engine) == "fast":
-        from uturn_sim.fast.study import summaries  # noqa: PLC0415 (numba on demand)
+        from uturn_sim.fast.study import summaries
 
         for r in range(n) if parameter_uncertainty else ():  # one scenario per replication
             frames.append(summaries(draw_parameters(scenario, root, r), objs, root, [r]))

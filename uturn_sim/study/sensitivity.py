@@ -139,6 +139,7 @@ def sensitivity(
     replications: int = 5,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: str = "fast",
 ) -> Sensitivity:
     """One-at-a-time sensitivity of the linked lane's benefit (see the module docstring).
 
@@ -154,6 +155,8 @@ def sensitivity(
         Paired replications per level and their root seed (same seeds at every level).
     progress
         Called as ``progress(done, total)`` after each level.
+    engine
+        ``"fast"`` (compiled engine, default) or ``"simpy"``: identical results.
 
     Raises
     ------
@@ -180,6 +183,7 @@ def sensitivity(
             schemes=["ordinary", "ordinary_permitted", "linked"],
             replications=replications,
             seed=root,
+            engine=engine,
         )
         for name, (a, b) in COMPARISONS.items():
             for m in MEASURES:

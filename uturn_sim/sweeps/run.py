@@ -92,7 +92,7 @@ def _fill_fast(
     shared: dict[str, list[dict[str, Any]]],
 ) -> None:
     """Summaries of every (scheme, cell, replication) of ``tasks`` not yet in ``shared``."""
-    from uturn_sim.fast.study import summaries  # noqa: PLC0415 (numba on demand)
+    from uturn_sim.fast.study import summaries
 
     by_cell: dict[int, list[int]] = {}
     for cell, rep in tasks:
