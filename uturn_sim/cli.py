@@ -176,6 +176,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine(args: argparse.Namespace) -> str:
+    """The ``--engine`` asked for; with ``-v``, the fast engine's compile/load time on stderr."""
+    engine = getattr(args, "engine", "simpy")
+    if engine == "fast" and getattr(args, "verbose", 0):
+        from uturn_sim.fast import warmup
+
+        print(f"uturn-sim: fast engine ready in {warmup():.2f} s (numba cache)", file=sys.stderr)
+    return engine
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -217,6 +227,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=_progress(n),
             parameter_uncertainty=args.parameter_uncertainty,
+            engine=_engine(args),
         )
     except ValueError as exc:
         raise _UsageError(f"--schemes/--baseline/--parameter-uncertainty: {exc}") from None
@@ -284,6 +295,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             max_tasks=args.max_tasks,
             connect_timeout_s=args.connect_timeout,
             notify=lambda note: print(f"uturn-sim: resume: {note}", file=sys.stderr),
+            engine=_engine(args),
         )
     except KeyboardInterrupt:
         where = (
@@ -598,8 +610,20 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--out", help="directory for sensitivity.csv and scenario.yaml")
     se.add_argument("--plots", help="directory for tornado.png")
     se.set_defaults(func=_cmd_sensitivity)
+    c.add_argument(
+        "--engine",
+        choices=("simpy", "fast"),
+        default="simpy",
+        help="simpy (reference model, default) or fast (compiled, identical results)",
+    )
     w = sub.add_parser("sweep", help="a grid of scenarios x replications (sweep YAML)")
     w.add_argument("sweep", help="sweep YAML (see scenarios/sweep_slots_demand.yaml)")
+    w.add_argument(
+        "--engine",
+        choices=("fast", "simpy"),
+        default="fast",
+        help="fast (compiled, default) or simpy (reference model): identical rows",
+    )
     w.add_argument("--backend", choices=("processes", "serial", "dask"), default="processes")
     w.add_argument(
         "--workers", type=_int_arg, default=None, help="worker processes (default: all cores)"
