@@ -121,6 +121,7 @@ LAYERS = [
     "sweeps",
     "validation",
     "calibration",
+    "advisor",
     "plots",
     "cli",
 ]

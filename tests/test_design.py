@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import uturn_sim as us
+from uturn_sim.advisor.design import Criteria, closed_form_slots, design, judge
 from uturn_sim.measures.grading import Grading
-from uturn_sim.study.design import Criteria, closed_form_slots, design, judge
 
 
 def _summaries(uturn_delays, spill=0.0, unserved=0):

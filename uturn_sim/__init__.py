@@ -20,9 +20,9 @@ _WHERE = {
     "build_arrivals": "traffic.table",
     "calibrate": "calibration.fit",
     "compare": "study.compare",
-    "Criteria": "study.design",
-    "Design": "study.design",
-    "design": "study.design",
+    "Criteria": "advisor.design",
+    "Design": "advisor.design",
+    "design": "advisor.design",
     "report": "reports.bureau",
     "ladder": "study.ladder",
     "sensitivity": "study.sensitivity",
@@ -36,6 +36,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .advisor.design import Criteria, Design, design
     from .calibration.fit import calibrate
     from .model.result import Result
     from .model.run import simulate
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenario.loading import default_scenario, load_scenario, scenario_schema, update_scenario
     from .scenario.model import Scenario
     from .study.compare import Comparison, compare
-    from .study.design import Criteria, Design, design
     from .study.ladder import ladder
     from .study.sensitivity import sensitivity
     from .sweeps.run import sweep

@@ -407,8 +407,8 @@ def _grading(path: str | None):  # -> Grading | None (imported lazily)
 
 
 def _criteria(args: argparse.Namespace):  # -> Criteria (imported lazily)
+    from uturn_sim.advisor.design import Criteria
     from uturn_sim.measures.grading import HCM_SIGNALIZED
-    from uturn_sim.study.design import Criteria
 
     limits = {}
     for item in args.limit or []:
@@ -430,7 +430,7 @@ def _criteria(args: argparse.Namespace):  # -> Criteria (imported lazily)
 
 
 def _cmd_design(args: argparse.Namespace) -> int:
-    from uturn_sim.study.design import design
+    from uturn_sim.advisor.design import design
 
     scn = _scenario(args.scenario)
     if args.max_replications < 2 or args.max_replications > MAX_REPLICATIONS:

@@ -1,4 +1,4 @@
-"""Chart of a design study (``uturn_sim.study.design.Design``): demand x slots, chosen marked."""
+"""Chart of a design study (``uturn_sim.advisor.design.Design``): demand x slots, chosen marked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from uturn_sim.study.design import Design
+from uturn_sim.advisor.design import Design
 
 __all__ = ["VERDICT_COLORS", "design_chart"]
 

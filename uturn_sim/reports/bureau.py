@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from uturn_sim.advisor.design import Criteria, design
 from uturn_sim.measures.catalog import measure as declared
 from uturn_sim.measures.grading import HCM_SIGNALIZED, HCM_TWO_WAY_STOP, Grading
 from uturn_sim.provenance import DEFAULT_ENGINE, provenance, resolve_run
@@ -27,7 +28,6 @@ from uturn_sim.scenario.defaults import field_rows
 from uturn_sim.scenario.loading import load_scenario, scenario_to_yaml
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import mean_ci
-from uturn_sim.study.design import Criteria, design
 from uturn_sim.study.ladder import ladder
 from uturn_sim.study.sensitivity import sensitivity
 
