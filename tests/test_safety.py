@@ -186,14 +186,6 @@ PROPERTY = settings(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug (reported, issue 14): U-turns overlap conflicting vehicles when "
-    "(a) a gap U-turner's critical gap is below turn_clear_s, (b) a protected U-turn "
-    "starts within turn_clear_s of the next phase's first passage (default scenario, "
-    "ordinary, replication 7: start 596.56 s, cross_right at 602.0 s, PET -0.06 s), "
-    "(c) an unsignalized conflicting stream passes in the protected U-turn green",
-)
 @PROPERTY
 @given(scenarios(max_duration_s=900.0))
 def test_no_uturn_overlaps_a_conflicting_vehicle(scn):
@@ -220,20 +212,24 @@ def test_margin_holds_for_every_gap_uturn_in_random_scenarios(scn, margin):
         assert (gap["lag_s"] >= gap["critical_gap_s"] - 1e-9).all()
 
 
-def test_overlap_cases_on_hand_made_traces():
-    """The three overlaps of the model (see the xfail above), pinned as they are today."""
-    # (a) critical gap 4 s < turn_clear 5.5 s: starts at 20 s, a passage at 24.5 s
+def test_former_overlap_cases_now_wait_for_a_clear_conflict_area():
+    """The three overlaps the property test found in the first kinematic model, fixed: a
+    U-turn never starts unless the conflict area stays clear until it has left it."""
+    # (a) critical gap 4 s < turn_clear 5.5 s: the passage at 24.5 s forbids a start at
+    # 20 s; the driver takes the gap 24.5-40 s (enters at 26.5 s: PET 2.0 s)
     scn = small_scenario(signal=ONE_PHASE, linked={"uturn_when": "any_safe_gap"})
     t = hand_table(scn, [(1.0, "uturn")], [*busy(0, 20), 24.5, 40.0], critical_gap_s=4.0)
-    assert conflicts(us.simulate(scn, "linked", arrivals=t))["pet_s"].iloc[0] == pytest.approx(-1.0)
-    # (b) SMALL_SIGNAL: protected U-turn at 56.8 s (green ends 57 s) clears 62.3 s; the
-    # next phase's first vehicle passes at 62.0 s
+    f = conflicts(us.simulate(scn, "linked", arrivals=t))
+    assert f["start_s"].iloc[0] == pytest.approx(24.5)
+    assert f["pet_s"].iloc[0] == pytest.approx(2.0)
+    # (b) SMALL_SIGNAL: a protected U-turn at 56.8 s (green ends 57 s) would clear at
+    # 62.3 s after the next phase's first vehicle (62.0 s): it waits for the next green
     scn = small_scenario()
     t = hand_table(scn, [(56.8, "uturn")], [62.0, 70.0])
     f = conflicts(us.simulate(scn, "ordinary", arrivals=t))
-    assert f["served_by"].iloc[0] == "green" and f["pet_s"].iloc[0] == pytest.approx(-0.3)
-    # (c) a passage inside the protected green (an unsignalized stream's) is not yielded to
+    assert f["served_by"].iloc[0] == "green" and f["start_s"].iloc[0] == pytest.approx(92.0)
+    # (c) an (unsignalized) passage inside the protected green is yielded to: start at
+    # 44 s, entering the conflict area 2 s later (PET 2.0 s)
     t = hand_table(scn, [(40.0, "uturn")], [44.0])
-    assert conflicts(us.simulate(scn, "ordinary", arrivals=t))["pet_s"].iloc[0] == pytest.approx(
-        -1.5
-    )
+    f = conflicts(us.simulate(scn, "ordinary", arrivals=t))
+    assert f["start_s"].iloc[0] == pytest.approx(44.0) and f["pet_s"].iloc[0] == pytest.approx(2.0)

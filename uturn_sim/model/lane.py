@@ -195,34 +195,55 @@ class LaneState:
         return v
 
     # -- decisions -------------------------------------------------------------------------
+    def _green_start(self, t: float, window: float, lead: float) -> float:
+        """Earliest start >= ``t`` (s) inside the U-turn green with a clear conflict area.
+
+        No conflicting vehicle may pass within the ``window`` s beginning ``lead`` s
+        before the start.
+        """
+        green, gaps = self.table.uturn_green, self.gaps
+        for _ in range(10_000):
+            g = green.next_start_scalar(t)
+            if not np.isfinite(g):
+                return np.inf
+            s = gaps.next_start(g, window, -np.inf, 0.0, False, lead=lead)
+            if s == g or (np.isfinite(s) and green.next_start_scalar(s) == s):
+                return s
+            if not np.isfinite(s):
+                return np.inf
+            t = s
+        return np.inf
+
     def plan_uturn(self, v: Vehicle, now: float, last: float) -> tuple[float, int]:
         """Earliest U-turn start of ``v`` at or after ``now`` (s) and how it is served.
 
         ``last`` is the start of the U-turn it follows (s).  In a protected green the
         starts are a U-turn saturation headway apart; in gaps a follow-up headway
         (ordinary) or start lag (linked) apart, and a lag that was already open when
-        ``v`` came to rest can be used only a reaction time after it did.  With a safety
-        margin ``m = min_pet_s > 0`` a gap start ``s`` also needs no conflicting passage
-        in ``[s + conflict_entry_s - m, s + turn_clear_s + m)`` (a post-encroachment time
-        of at least ``m`` before and after the turn); with ``m = 0`` only the critical
-        gap ``[s, s + tc)`` counts.
+        ``v`` came to rest can be used only a reaction time after it did.  A gap start
+        ``s`` needs no conflicting passage in ``[s, s + max(tc, turn_clear_s))``: the
+        driver's critical gap, and never a turn the next conflicting vehicle would reach
+        before it has cleared.  A protected-green start needs ``[s, s + turn_clear_s)``
+        clear too (a U-turn begun at the end of the green, or against an unsignalized
+        stream, waits).  With a safety margin ``m = min_pet_s > 0`` the windows become
+        ``[s + min(0, conflict_entry_s - m), s + turn_clear_s + m)`` at least (a
+        post-encroachment time of at least ``m`` before and after the turn).
         """
         r = self.rules
         start = max(now, v.ready)
         best, how = np.inf, 0
+        # the turn occupies the conflict area until turn_clear_s after its start: no start
+        # may let a conflicting vehicle arrive before it has cleared (plus the margin)
+        m = r.min_pet_s
+        clear = r.turn_clear_s + m
+        lo = min(0.0, r.conflict_entry_s - m) if m > 0 else 0.0
         if r.uturn_when != "any_safe_gap":
-            best = self.table.uturn_green.next_start_scalar(
-                max(start, last + r.uturn_green_headway_s)
-            )
+            best = self._green_start(max(start, last + r.uturn_green_headway_s), clear - lo, -lo)
             how = GREEN
         if r.uturn_when != "left_green":
-            lo, hi = 0.0, v.tc  # the clear window [s + lo, s + hi) a gap start s needs
-            if r.min_pet_s > 0:
-                lo = min(0.0, r.conflict_entry_s - r.min_pet_s)
-                hi = max(v.tc, r.turn_clear_s + r.min_pet_s)
             s = self.gaps.next_start(
                 max(start, last + r.uturn_gap_headway_s),
-                hi - lo,
+                max(v.tc, clear) - lo,
                 v.settle,
                 r.reaction_s,
                 r.strict_gap_entry,
