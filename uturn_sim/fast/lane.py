@@ -55,23 +55,45 @@ GREEN, GAP = 1, 2
 
 
 @njit(cache=True, inline="always")
+def green_start(ug_s, ug_e, p, t, window, lead):  # pragma: no cover
+    """``LaneState._green_start``: earliest start >= ``t`` (s) in a clear U-turn green.
+
+    The conflict-area window (``window`` s, from ``lead`` s before the start) is clear.
+    """
+    for _ in range(10_000):
+        g = green_next(ug_s, ug_e, t)
+        if not np.isfinite(g):
+            return np.inf
+        s = gap_next_start(p, g, window, -np.inf, 0.0, False, lead)
+        if s == g or (np.isfinite(s) and green_next(ug_s, ug_e, s) == s):
+            return s
+        if not np.isfinite(s):
+            return np.inf
+        t = s
+    return np.inf
+
+
+@njit(cache=True, inline="always")
 def plan_uturn(R, vf, v, now, last, p, ug_s, ug_e):  # pragma: no cover - compiled
     """``LaneState.plan_uturn``: (start s, how) of U-turner ``v`` after U-turn ``last``."""
     ready = vf[READY, v]
     start = ready if ready > now else now
     best, how = np.inf, 0
     when = int(R[WHEN])
+    m = R[MIN_PET]
+    clear = R[CLEAR] + m
+    lo = 0.0
+    if m > 0:
+        x = R[ENTRY] - m
+        lo = x if x < 0.0 else 0.0
     if when != WHEN_ANY_GAP:
         x = last + R[GREEN_H]
-        best = green_next(ug_s, ug_e, x if x > start else start)
+        best = green_start(ug_s, ug_e, p, x if x > start else start, clear - lo, -lo)
         how = GREEN
     if when != WHEN_LEFT_GREEN:
-        lo, hi = 0.0, vf[TC, v]  # the clear window [s + lo, s + hi) a gap start s needs
-        if R[MIN_PET] > 0:
-            x = R[ENTRY] - R[MIN_PET]
-            lo = x if x < 0.0 else 0.0
-            x = R[CLEAR] + R[MIN_PET]
-            hi = x if x > hi else hi
+        hi = vf[TC, v]
+        if clear > hi:
+            hi = clear
         x = last + R[GAP_H]
         s = gap_next_start(
             p,
