@@ -24,7 +24,7 @@ BLOCKS = {
 
 
 def run(argv: list[str]) -> str:
-    """stdout of ``uturn-sim ARGV``."""
+    """The standard output of ``uturn-sim ARGV``."""
     buf = io.StringIO()
     with redirect_stdout(buf), redirect_stderr(io.StringIO()):
         assert main(argv) == 0, argv
