@@ -98,3 +98,27 @@ def test_unwritable_out_is_exit_2(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["run", "--out", str(blocker / "sub")]) == 2
     assert "cannot read or write" in capsys.readouterr().err
+
+
+def test_every_help_page_renders(capsys):
+    """Top-level and sub-command --help pages format (a stray % breaks argparse)."""
+    import argparse
+
+    from uturn_sim.cli import _parser
+
+    parser = _parser()
+    for argv in (["--help"], *[[name, "--help"] for name in _subcommands(parser)]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0, argv
+    assert "usage" in capsys.readouterr().out
+    assert isinstance(parser, argparse.ArgumentParser)
+
+
+def _subcommands(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []

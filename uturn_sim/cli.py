@@ -679,7 +679,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_schema)
     de = sub.add_parser(
         "design",
-        help="design advisor: fewest slots meeting LOS (upper 95% bound), spillback, unserved",
+        help="design advisor: fewest slots meeting LOS (upper 95%% bound), spillback, unserved",
     )
     de.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
     de.add_argument("--uturn", help="comma-separated U-turn demands, veh/h (default: scenario's)")
