@@ -20,7 +20,7 @@ from uturn_sim.scenario.loading import (
 )
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.sweeps.backends import DEFAULT_CONNECT_TIMEOUT_S
-from uturn_sim.sweeps.spec import MAX_TASKS
+from uturn_sim.sweeps.spec import MAX_TASKS, LoadedSweep
 
 __all__ = ["main"]
 
@@ -89,6 +89,16 @@ def _progress(total: int | None, unit: str = "rep", desc: str = "replications"):
     return update
 
 
+def _plot_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    """The ``--plot-format`` list (png, svg, pdf), checked."""
+    from uturn_sim.plots.common import parse_formats
+
+    try:
+        return parse_formats(getattr(args, "plot_format", "png"))
+    except ValueError as exc:
+        raise _UsageError(f"--plot-format: {exc}") from None
+
+
 def _say(args: argparse.Namespace, text: str, level: int = 0) -> None:
     """A message to stderr (results go to stdout); ``-q`` hides level 0, ``-v`` shows 1."""
     if getattr(args, "verbosity", 0) >= level:
@@ -148,7 +158,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scn = _scenario(args.scenario)
     try:
-        res = simulate(scn, args.scheme, seed=args.seed)
+        res = simulate(scn, args.scheme, seed=args.seed, trace=bool(args.plots))
     except ValueError as exc:
         raise _UsageError(f"--scheme: {exc}") from None
     summ = res.summary()
@@ -172,7 +182,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.plots:
         from uturn_sim.plots.figures import write_run_plots
 
-        _say(args, "wrote " + ", ".join(str(p) for p in write_run_plots(res, args.plots)))
+        paths = write_run_plots(res, args.plots, _plot_formats(args))
+        _say(args, "wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -246,7 +257,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         pd.concat(tr).to_csv(d / "trajectories.csv", index=False)
         _say(args, f"wrote {d}/conflicts.csv, trajectories.csv (replication 0)")
     if args.out or args.plots:  # records and figures of replication 0, rebuilt (cheap)
-        runs = replication_runs(scn, comp.schemes, comp.seed, 0)
+        runs = replication_runs(scn, comp.schemes, comp.seed, 0, trace=bool(args.plots))
     if args.out:
         vehicles = pd.concat(
             [r.vehicles.assign(scheme=r.scheme, replication=0) for r in runs],
@@ -262,7 +273,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.plots:
         from uturn_sim.plots.figures import write_compare_plots
 
-        _say(args, "wrote " + ", ".join(str(p) for p in write_compare_plots(runs, args.plots)))
+        paths = write_compare_plots(runs, args.plots, _plot_formats(args))
+        _say(args, "wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -284,6 +296,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     # validated once, here, before any worker starts; sweep() reuses it
     loaded = load_sweep(Path(args.sweep), max_tasks=args.max_tasks)
     spec = loaded.spec
+    formats = _plot_formats(args) if args.plots else ()
     try:
         rows = sweep(
             loaded,
@@ -318,8 +331,40 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         agg_path = Path(args.out).with_suffix(".aggregate.csv")
         agg.to_csv(agg_path, index=False)
-        _say(args, f"wrote {args.out} (tidy rows) and {agg_path} (means with 95% CIs)")
+        prov = _sweep_provenance(args, loaded, [Path(args.out).name, agg_path.name])
+        _say(args, f"wrote {args.out} (tidy rows), {agg_path} (means with 95% CIs), {prov}")
+    if args.plots:
+        from uturn_sim.plots.figures import write_sweep_plots
+
+        plot_agg = aggregate(rows, measures=("delay_mean_s", "queue_delay_mean_s", "unserved"))
+        try:
+            paths = write_sweep_plots(plot_agg, args.plots, formats)
+        except ValueError as exc:
+            raise _UsageError(f"--plots: {exc}") from None
+        _say(args, "wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _sweep_provenance(args: argparse.Namespace, loaded: LoadedSweep, tables: list[str]) -> Path:
+    """``<out>.provenance.json`` beside the sweep CSV: version, command, seed, sweep, base."""
+    from uturn_sim.provenance import provenance, resolve_run, write_provenance
+
+    spec = loaded.spec
+    base = resolve_run(loaded.base, seed=spec.seed, replications=spec.replications)
+    rec = provenance(
+        base,
+        replications=spec.replications,
+        engine=getattr(args, "engine", None) or "fast",
+        command=getattr(args, "argv", None),
+        extra={
+            "command_name": "sweep",
+            "tables": tables,
+            "cells": len(loaded.scenarios),
+            "sweep": spec.model_dump(mode="json"),
+        },
+    )
+    out = Path(args.out)
+    return write_provenance(out.with_name(out.name + ".provenance.json"), rec)
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
@@ -374,15 +419,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.out:
         _write_out(args.out, scn, {"sensitivity": sens.frame}, args)
     if args.plots:
-        from pathlib import Path as _P
-
+        from uturn_sim.plots.common import save_figure
         from uturn_sim.plots.sensitivity import tornado
 
-        d = _P(args.plots)
-        d.mkdir(parents=True, exist_ok=True)
-        fig = tornado(sens)
-        fig.savefig(d / "tornado.png", dpi=120)
-        _say(args, f"wrote {d / 'tornado.png'}")
+        paths = save_figure(tornado(sens), args.plots, "tornado", _plot_formats(args))
+        _say(args, "wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -459,14 +500,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
     if args.out:
         _write_out(args.out, scn, {"design": res.table, "design_choices": res.choices}, args)
     if args.plots:
+        from uturn_sim.plots.common import save_figure
         from uturn_sim.plots.design import design_chart
 
-        d = Path(args.plots)
-        d.mkdir(parents=True, exist_ok=True)
-        fig = design_chart(res)
-        for ext in args.plot_format.split(","):
-            fig.savefig(d / f"design.{ext.strip()}", dpi=120)
-            _say(args, f"wrote {d / f'design.{ext.strip()}'}")
+        for path in save_figure(design_chart(res), args.plots, "design", _plot_formats(args)):
+            _say(args, f"wrote {path}")
     return 0
 
 
@@ -551,7 +589,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     r.add_argument("--out", help="directory for vehicles.csv, summary.csv, scenario.yaml")
-    r.add_argument("--plots", help="directory for PNG figures")
+    r.add_argument("--plots", help="directory for figures (formats: --plot-format)")
     r.set_defaults(func=_cmd_run)
     c = sub.add_parser("compare", help="schemes against a baseline on common random numbers")
     c.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded)")
@@ -572,7 +610,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--seed", type=_int_arg, default=None, help="root seed (default: scenario's)")
     c.add_argument("--out", help="directory for comparison.csv, summaries.csv, vehicles.csv")
-    c.add_argument("--plots", help="directory for PNG figures")
+    c.add_argument("--plots", help="directory for figures (formats: --plot-format)")
     c.add_argument(
         "--conflicts",
         help="directory for conflicts.csv (PET per U-turn) and trajectories.csv of "
@@ -647,6 +685,11 @@ def _parser() -> argparse.ArgumentParser:
         type=_int_arg,
         default=MAX_TASKS,
         help="limit on cells x replications, raise deliberately (default: %(default)s)",
+    )
+    w.add_argument(
+        "--plots",
+        help="directory for delay_vs_demand (U-turn) and delay_vs_demand_all charts "
+        "of the aggregate (x-axis: U-turn demand, or the first varied parameter)",
     )
     w.set_defaults(func=_cmd_sweep)
     a = sub.add_parser("animate", help="animation of the approach (GIF, or MP4 with ffmpeg)")
@@ -742,8 +785,12 @@ def _parser() -> argparse.ArgumentParser:
                 help="format of the tables written with --out (each with a "
                 "<name>.provenance.json sidecar)",
             )
-        if name == "design":
-            sp.add_argument("--plot-format", default="png", help="comma-separated: png, svg, pdf")
+        if name in ("run", "compare", "sensitivity", "sweep", "design"):
+            sp.add_argument(
+                "--plot-format",
+                default="png",
+                help="--plots file formats, comma-separated: png, svg, pdf",
+            )
     return p
 
 

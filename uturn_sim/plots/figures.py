@@ -15,8 +15,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from uturn_sim.measures.summary import LOS_SIGNALIZED
 from uturn_sim.model.result import Result
+from uturn_sim.plots.colors import scheme_color
+from uturn_sim.plots.common import run_label, save_figures
+from uturn_sim.plots.demand import LOS_COLORS, delay_vs_demand
+from uturn_sim.plots.lane import (
+    PHASE_COLORS,
+    queue_comparison,
+    queue_over_time,
+    slot_occupancy,
+)
 from uturn_sim.validation.theory import harders_capacity, linked_capacity
 
 __all__ = [
@@ -25,15 +33,21 @@ __all__ = [
     "cumulative_curves",
     "delay_distributions",
     "delay_vs_demand",
+    "queue_comparison",
     "queue_over_time",
     "slot_occupancy",
     "webster_curve",
     "write_compare_plots",
     "write_run_plots",
+    "write_sweep_plots",
 ]
 
-SCHEME_COLORS = {"ordinary": "#c0392b", "linked": "#1f6fb2"}
-LOS_COLORS = ("#e8f5e9", "#f1f8e9", "#fffde7", "#fff3e0", "#fbe9e7", "#ffebee")
+#: colours of the built-in schemes (any registered scheme: :func:`scheme_color`)
+SCHEME_COLORS = {
+    n: scheme_color(n)
+    for n in ("ordinary", "linked", "ordinary_permitted", "linked_sanya", "linked_zhengzhou")
+}
+__all__ += ["LOS_COLORS", "PHASE_COLORS"]
 
 
 def _window(res: Result) -> tuple[float, float]:
@@ -58,113 +72,17 @@ def cumulative_curves(results: Sequence[Result], movement: str = "uturn") -> Fig
             d / 60,
             np.arange(1, len(d) + 1),
             where="post",
-            color=SCHEME_COLORS[res.scheme],
+            color=scheme_color(res.scheme),
             lw=1.5,
             label=f"departures, {res.scheme}",
         )
     ax.axvspan(t0 / 60, t1 / 60, color="0.93", zorder=0, label="measured period")
     ax.set_xlabel("time (min)")
     ax.set_ylabel(f"cumulative {movement} vehicles (veh)")
-    ax.set_title(f"Cumulative arrivals and departures: {movement}")
-    ax.legend(loc="upper left")
-    return fig
-
-
-def _shade_green(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
-    w = res.arrivals.left_green
-    sel = (w.ends > t0) & (w.starts < t1)
-    for k, (s, e) in enumerate(zip(w.starts[sel], w.ends[sel], strict=True)):
-        ax.axvspan(
-            s / 60,
-            e / 60,
-            color="#2e7d32",
-            alpha=0.12,
-            lw=0,
-            label="left-turn effective green" if k == 0 else None,
-        )
-
-
-PHASE_COLORS = ("#7f8c8d", "#2e7d32", "#8e44ad", "#d35400", "#2980b9", "#c0392b")
-
-
-def _phase_strip(ax: plt.Axes, res: Result, t0: float, t1: float) -> None:
-    """Each phase's green as a coloured strip along the top of ``ax``."""
-    from uturn_sim.traffic.signal import phase_intervals
-
-    sig = res.scenario.signal
-    for j, ph in enumerate(phase_intervals(sig)):
-        first = np.floor((t0 - ph.start_s) / sig.cycle_s)
-        starts = ph.start_s + sig.cycle_s * np.arange(first, (t1 - ph.start_s) / sig.cycle_s + 1)
-        for k, s in enumerate(starts):
-            ax.axvspan(
-                s / 60,
-                (s + ph.green_end_s - ph.start_s) / 60,
-                ymin=0.965,
-                ymax=1.0,
-                color=PHASE_COLORS[j % len(PHASE_COLORS)],
-                lw=0,
-                label=f"phase: {ph.name}" if k == 0 else None,
-            )
-
-
-def queue_over_time(result: Result, t_range: tuple[float, float] | None = None) -> Figure:
-    """Queue in the lane over time (m), with the storage limit and the left-turn greens."""
-    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-    t0, t1 = t_range or _window(result)
-    q = result.queue
-    ax.step(
-        q["t_s"] / 60,
-        q["queue_m"],
-        where="post",
-        color=SCHEME_COLORS[result.scheme],
-        label=f"queue, {result.scheme}",
+    ax.set_title(
+        f"Cumulative arrivals and departures: {movement} ({run_label(results[0])})", fontsize=10
     )
-    storage = result.scenario.geometry.storage_m
-    ax.axhline(storage, color="black", ls="--", lw=1, label=f"storage {storage:g} m")
-    _shade_green(ax, result, t0, t1)
-    _phase_strip(ax, result, t0, t1)
-    ax.set_xlim(t0 / 60, t1 / 60)
-    ax.set_xlabel("time (min)")
-    ax.set_ylabel("queue length (m)")
-    ax.set_title(f"Left-turn lane queue: {result.scheme} scheme (top strip: phase greens)")
-    fig.legend(loc="outside lower center", fontsize=7, ncol=4)
-    return fig
-
-
-def slot_occupancy(result: Result, t_range: tuple[float, float] | None = None) -> Figure:
-    """Which slot holds which U-turner over time (linked scheme), accepted gaps marked."""
-    if result.scheme != "linked":
-        raise ValueError("slot_occupancy needs a linked-scheme result")
-    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
-    t0 = _window(result)[0]
-    t0, t1 = t_range or (t0, t0 + 600.0)
-    v = result.vehicles
-    u = v[(v["slot"] > 0) & (v["reached_s"] < t1) & (v["departure_s"].fillna(np.inf) > t0)]
-    k = result.scenario.geometry.slots
-    for _, row in u.iterrows():
-        end = row["departure_s"] if np.isfinite(row["departure_s"]) else t1
-        ax.barh(
-            row["slot"],
-            (end - row["reached_s"]) / 60,
-            left=row["reached_s"] / 60,
-            height=0.6,
-            color=SCHEME_COLORS["linked"],
-            alpha=0.75,
-            edgecolor="white",
-        )
-    gaps = u.loc[u["served_by"] == "gap", "departure_s"]
-    ax.plot(gaps / 60, np.full(len(gaps), 0.4), "v", color="#2e7d32", ms=6, label="U-turn start")
-    c = result.arrivals.conflict_t
-    c = c[(c >= t0) & (c <= t1)]
-    ax.plot(c / 60, np.full(len(c), k + 0.6), "|", color="0.3", ms=8, label="conflicting passage")
-    _shade_green(ax, result, t0, t1)
-    ax.set_ylim(k + 1, 0)
-    ax.set_yticks(range(1, k + 1))
-    ax.set_xlim(t0 / 60, t1 / 60)
-    ax.set_xlabel("time (min)")
-    ax.set_ylabel("slot number (1 = stop line)")
-    ax.set_title("Linked slots: occupancy by U-turners")
-    fig.legend(loc="outside lower center", ncol=3, fontsize=8)
+    ax.legend(loc="upper left")
     return fig
 
 
@@ -179,7 +97,7 @@ def delay_distributions(results: Sequence[Result]) -> Figure:
             sel = (v["movement"] == movement) & (v["arrival_s"] >= t0) & (v["arrival_s"] < t1)
             data.append(v.loc[sel, "control_delay_s"].dropna().to_numpy())
             labels.append(res.scheme)
-            colors.append(SCHEME_COLORS[res.scheme])
+            colors.append(scheme_color(res.scheme))
         parts = ax.boxplot(data, tick_labels=labels, patch_artist=True, showfliers=False)
         for patch, col in zip(parts["boxes"], colors, strict=True):
             patch.set_facecolor(col)
@@ -187,7 +105,10 @@ def delay_distributions(results: Sequence[Result]) -> Figure:
         ax.set_title(movement)
         ax.set_xlabel("scheme")
     axes[0].set_ylabel("control delay (s/veh)")
-    fig.suptitle("Control delay by scheme (box: quartiles, whiskers: 1.5 IQR)")
+    fig.suptitle(
+        "Control delay by scheme (box: quartiles, whiskers: 1.5 IQR)\n" + run_label(results[0]),
+        fontsize=10,
+    )
     return fig
 
 
@@ -263,91 +184,97 @@ def webster_curve(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def delay_vs_demand(
-    frame: pd.DataFrame, x: str = "demand.uturn.flow_veh_h", movement: str = "uturn"
-) -> Figure:
-    """Mean control delay vs U-turn demand for both schemes, with HCM LOS bands.
+def write_run_plots(
+    result: Result, directory: str | Path, formats: Sequence[str] = ("png",)
+) -> list[Path]:
+    """Write the figures of one run (queue, cumulative curves, slots); return their paths.
 
-    ``frame``: aggregated sweep rows (columns ``x``, ``scheme``, ``movement``,
-    ``delay_mean_s`` and optionally ``delay_mean_s_ci_low/high`` and ``geometry.slots``).
+    Parameters
+    ----------
+    result
+        One run; simulate it with ``trace=True`` so the slot chart shows left-turners.
+    directory
+        Output directory (created).
+    formats
+        Any of ``png``, ``svg``, ``pdf``; one file per figure and format.
     """
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    sub = frame[frame["movement"] == movement]
-    top = float(np.nanmax(sub["delay_mean_s"])) * 1.1 if len(sub) else 100.0
-    bounds = (0.0, *LOS_SIGNALIZED, max(top, LOS_SIGNALIZED[-1] * 1.2))
-    for j, letter in enumerate("ABCDEF"):
-        ax.axhspan(bounds[j], bounds[j + 1], color=LOS_COLORS[j], zorder=0)
-        ax.text(
-            1.005,
-            (bounds[j] + min(bounds[j + 1], top)) / 2,
-            letter,
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            fontsize=9,
-        )
-    group_cols = ["scheme"] + (["geometry.slots"] if "geometry.slots" in sub else [])
-    for key, g in sub.groupby(group_cols):
-        key = key if isinstance(key, tuple) else (key,)
-        g = g.sort_values(x)
-        label = key[0] + (f", {int(key[1])} slots" if len(key) > 1 and key[0] == "linked" else "")
-        if len(key) > 1 and key[0] == "ordinary" and key[1] != sub["geometry.slots"].min():
-            continue  # the ordinary lane does not depend on the slot count: draw it once
-        yerr = None
-        if "delay_mean_s_ci_low" in g:
-            yerr = [
-                g["delay_mean_s"] - g["delay_mean_s_ci_low"],
-                g["delay_mean_s_ci_high"] - g["delay_mean_s"],
-            ]
-        ax.errorbar(
-            g[x],
-            g["delay_mean_s"],
-            yerr=yerr,
-            marker="o",
-            ms=3,
-            capsize=2,
-            color=SCHEME_COLORS[key[0]] if key[0] == "ordinary" else None,
-            label=label,
-        )
-    ax.set_ylim(0, top)
-    ax.set_xlabel("U-turn demand (veh/h)" if x.endswith("flow_veh_h") else x)
-    ax.set_ylabel(f"mean control delay, {movement} (s/veh)")
-    ax.set_title("Delay vs demand with HCM signalized LOS bands")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def write_run_plots(result: Result, directory: str | Path) -> list[Path]:
-    """Write the PNGs of one run (queue, cumulative curves, slots); return their paths."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
     figs = {
-        f"queue_{result.scheme}.png": queue_over_time(result),
-        f"cumulative_{result.scheme}.png": cumulative_curves([result]),
+        f"queue_{result.scheme}": queue_over_time(result),
+        f"cumulative_{result.scheme}": cumulative_curves([result]),
     }
-    if result.scheme == "linked":
-        figs["slots_linked.png"] = slot_occupancy(result)
-    return _save(figs, d)
+    if result.has_slots:
+        figs[f"slots_{result.scheme}"] = slot_occupancy(result)
+    return save_figures(figs, directory, formats)
 
 
-def write_compare_plots(pair: Sequence[Result], directory: str | Path) -> list[Path]:
-    """Write the PNGs of one replication of both schemes; return their paths."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
+def write_compare_plots(
+    pair: Sequence[Result], directory: str | Path, formats: Sequence[str] = ("png",)
+) -> list[Path]:
+    """Write the figures of one replication of several schemes; return their paths.
+
+    ``queue_compare`` draws every scheme's queue on one shared y-scale; the single
+    ``queue_<scheme>`` figures use that same scale, so they can be read side by side.
+
+    Parameters
+    ----------
+    pair
+        The schemes' runs of one replication (same arrivals); with ``trace=True`` the
+        slot charts show left-turners.
+    directory
+        Output directory (created).
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+    """
+    storage = max(r.scenario.geometry.storage_m for r in pair)
+    top = 1.05 * max(storage, max(float(r.queue["queue_m"].max()) for r in pair))
     figs = {
-        "cumulative_uturn.png": cumulative_curves(pair),
-        "delay_distributions.png": delay_distributions(pair),
+        "cumulative_uturn": cumulative_curves(pair),
+        "delay_distributions": delay_distributions(pair),
+        "queue_compare": queue_comparison(pair, ylim=top),
     }
     for res in pair:
-        figs[f"queue_{res.scheme}.png"] = queue_over_time(res)
-        if res.scheme == "linked":
-            figs["slots_linked.png"] = slot_occupancy(res)
-    return _save(figs, d)
+        figs[f"queue_{res.scheme}"] = queue_over_time(res, ylim=top)
+        if res.has_slots:
+            figs[f"slots_{res.scheme}"] = slot_occupancy(res)
+    return save_figures(figs, directory, formats)
 
 
-def _save(figs: dict[str, Figure], d: Path) -> list[Path]:
-    out = []
-    for name, fig in figs.items():
-        fig.savefig(d / name, dpi=110)
-        plt.close(fig)
-        out.append(d / name)
-    return out
+def write_sweep_plots(
+    aggregate: pd.DataFrame,
+    directory: str | Path,
+    formats: Sequence[str] = ("png",),
+    x: str | None = None,
+) -> list[Path]:
+    """Write a sweep's delay-vs-demand charts (U-turn, and all vehicles); return the paths.
+
+    Parameters
+    ----------
+    aggregate
+        :func:`uturn_sim.sweeps.run.aggregate` output (with ``unserved`` among its
+        measures to mark cells that left vehicles unserved).
+    directory
+        Output directory (created).
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+    x
+        The varied column on the x-axis (default: ``demand.uturn.flow_veh_h`` if
+        varied, else the first varied parameter other than ``geometry.slots``).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a column of ``aggregate`` (the sweep did not vary it).
+    """
+    if x is None:
+        cols = list(aggregate.columns)
+        params = cols[cols.index("cell") + 1 : cols.index("scheme")] if "cell" in cols else []
+        others = [p for p in params if p != "geometry.slots"]
+        x = "demand.uturn.flow_veh_h" if "demand.uturn.flow_veh_h" in params else None
+        x = x or (others or params or [None])[0]
+    if x is None or x not in aggregate:
+        raise ValueError(f"the sweep does not vary {x!r}: no delay-vs-demand chart")
+    figs = {
+        "delay_vs_demand": delay_vs_demand(aggregate, x=x, movement="uturn"),
+        "delay_vs_demand_all": delay_vs_demand(aggregate, x=x, movement="all"),
+    }
+    return save_figures(figs, directory, formats)

@@ -94,11 +94,18 @@ class Comparison:
 
 
 def replication_runs(
-    scenario: Scenario, schemes: Sequence[str | Scheme], seed: int, replication: int
+    scenario: Scenario,
+    schemes: Sequence[str | Scheme],
+    seed: int,
+    replication: int,
+    trace: bool = False,
 ) -> list[Result]:
-    """The results of ``schemes`` in one replication, all on one arrival table."""
+    """The results of ``schemes`` in one replication, all on one arrival table.
+
+    ``trace=True`` records every lane event (``Result.events``, for the slot chart).
+    """
     table = build_arrivals(scenario, seed, replication)
-    return [simulate(scenario, sch, arrivals=table) for sch in schemes]
+    return [simulate(scenario, sch, arrivals=table, trace=trace) for sch in schemes]
 
 
 def replication_pair(scenario: Scenario, seed: int, replication: int) -> tuple[Result, Result]:
