@@ -123,9 +123,19 @@ def test_animation_writes_gif(default_pair, tmp_path):
     res = default_pair[1]
     idx, place = lane_positions(res, res.window[0] + 100)
     assert list(place) == list(range(len(idx)))
-    path = animate(res, tmp_path / "a.gif", duration_s=20, fps=2, speedup=5)
+    calls = []
+    path = animate(
+        res,
+        tmp_path / "a.gif",
+        duration_s=20,
+        fps=2,
+        speedup=5,
+        progress=lambda done, n: calls.append((done, n)),
+    )
     with Image.open(path) as im:
         assert im.n_frames >= 2 and im.size[0] > 300
+    n = len(np.arange(0.0, 20, 5 / 2))  # frames: duration / (speedup / fps)
+    assert calls == [(i, n) for i in range(1, n + 1)]
 
 
 def test_cli_writes_plots(tmp_path):
@@ -311,3 +321,14 @@ def test_sweep_plots_and_provenance(tmp_path):
     # at 600 veh/h vehicles are left unserved: the chart marks them
     rows = pd.read_csv(out)
     assert rows.loc[rows["demand.uturn.flow_veh_h"] == 600, "unserved"].max() > 0
+
+
+def test_animate_cli_progress_bar_on_stderr(tmp_path, capsys, monkeypatch):
+    import tqdm.auto
+
+    real = tqdm.auto.tqdm
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda *a, **k: real(*a, **{**k, "disable": False}))
+    argv = ["animate", "--duration", "10", "--fps", "1", "--out", str(tmp_path / "x.gif")]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "frames" in err and "2/2" in err

@@ -390,7 +390,14 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         res = simulate(scn, args.scheme, seed=args.seed)
     except ValueError as exc:
         raise _UsageError(f"--scheme: {exc}") from None
-    path = animate(res, args.out, start_s=args.start, duration_s=args.duration, fps=args.fps)
+    path = animate(
+        res,
+        args.out,
+        start_s=args.start,
+        duration_s=args.duration,
+        fps=args.fps,
+        progress=_progress(None, unit="frame", desc="frames"),
+    )
     _say(args, f"wrote {path}")
     return 0
 

@@ -9,6 +9,7 @@ Positions are the vehicles' places in the single-file queue (from the records).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ def animate(
     duration_s: float = 300.0,
     fps: int = 5,
     speedup: float = 5.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write an animation of ``result`` to ``path`` (``.gif`` with Pillow, ``.mp4`` with ffmpeg).
 
@@ -66,6 +68,14 @@ def animate(
         Frames per second of the file.
     speedup
         Simulated seconds per real second.
+    progress
+        Called as ``progress(frames_done, frames_total)`` after each frame is written
+        (the CLI's progress bar).
+
+    Returns
+    -------
+    Path
+        The file written.
     """
     from matplotlib import animation
     from matplotlib.patches import Rectangle
@@ -134,6 +144,8 @@ def animate(
     path.parent.mkdir(parents=True, exist_ok=True)
     gif = path.suffix.lower() == ".gif"
     writer = animation.PillowWriter(fps=fps) if gif else animation.FFMpegWriter(fps=fps)
-    anim.save(path, writer=writer, dpi=80)
+    n = len(times)
+    done = None if progress is None else (lambda i, _total: progress(i + 1, n))
+    anim.save(path, writer=writer, dpi=80, progress_callback=done)
     plt.close(fig)
     return path
