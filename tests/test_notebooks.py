@@ -25,4 +25,12 @@ def test_notebook_executes(path, monkeypatch):
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert not errors
+    # every figure is shown: each show(...) call left one PNG in its cell's outputs
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        shown = cell.source.count("show(") - cell.source.count("def show(")
+        images = sum("image/png" in o.get("data", {}) for o in cell.outputs)
+        assert images == shown, (cell.source, images)
+    assert sum("show(" in c.source for c in nb.cells if c.cell_type == "code") >= 2
     assert os.environ["UTURN_SIM_QUICK"] == "1"
