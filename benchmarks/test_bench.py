@@ -1,137 +1,155 @@
-"""Throughput benchmarks; every one also checks its output (a wrong fast answer fails).
+"""Per-stage benchmarks; every one also checks its output (a wrong fast answer fails).
 
-``extra_info['veh_per_s']`` is vehicles generated or simulated per second of wall time.
+The stages are built by :func:`stages.stages` (shared with ``benchmarks/stages.py``,
+which prints the same figures as a table); the gates on them are in
+``benchmarks/gates.py`` and checked at session end by ``conftest.py``.
+``extra_info['replications']`` is the number of replications one call simulates,
+so gates compare CPU time per replication.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import stages as st
 
 import uturn_sim as us
-from uturn_sim.model.engine import run_lane
-from uturn_sim.model.schemes import get_scheme
-from uturn_sim.traffic.headways import arrival_times, gate
-from uturn_sim.traffic.signal import green_windows
 
-N = 1_000_000
-FLOW = 3600.0  # veh/h: 1 veh/s, so N vehicles in N seconds
+STAGES = st.stages()
 
 
-def _rate(benchmark, n):
-    benchmark.extra_info["vehicles"] = int(n)
-    benchmark.extra_info["veh_per_s"] = n / benchmark.stats.stats.median
+def _run(benchmark, name: str):
+    fn, reps = STAGES[name]()
+    benchmark.extra_info["replications"] = reps
+    return benchmark(fn)
 
 
-@pytest.mark.benchmark(group="arrivals")
-def test_raw_numpy_floor(benchmark):
-    rng = np.random.default_rng(1)
-    t = benchmark(lambda: np.cumsum(rng.exponential(1.0, N)))
-    assert len(t) == N and np.all(np.diff(t[:1000]) > 0)
-    _rate(benchmark, N)
+def _child(benchmark, fn) -> None:
+    """Subprocess stages: the gate reads the child's minimum CPU time, not the parent's."""
+    cpu = []
+    benchmark.pedantic(lambda: cpu.append(fn()), rounds=3, iterations=1)
+    benchmark.extra_info["child_cpu_s"] = min(cpu)
 
 
-@pytest.mark.benchmark(group="arrivals")
-@pytest.mark.parametrize("model,dmin,theta", [("poisson", 0, 0)])
-def test_arrivals_poisson(benchmark, model, dmin, theta):
-    rng = np.random.default_rng(1)
-    t = benchmark(lambda: arrival_times(rng, FLOW, float(N), model=model))
-    assert abs(len(t) - N) < 6 * np.sqrt(N) and np.all(np.diff(t) >= 0)
-    _rate(benchmark, len(t))
+@pytest.mark.benchmark(group="floors")
+def test_floor_numpy_default(benchmark):
+    t = _run(benchmark, "test_floor_numpy_default")
+    assert len(t) == st.default_draws(us.default_scenario()) and np.all(np.diff(t) > 0)
 
 
-@pytest.mark.benchmark(group="arrivals")
-def test_arrivals_shifted_exponential(benchmark):
-    rng = np.random.default_rng(1)
-    t = benchmark(
-        lambda: arrival_times(rng, FLOW, float(N), model="shifted_exponential", min_headway_s=0.3)
-    )
-    assert np.diff(t).min() >= 0.3 - 1e-9 and abs(len(t) - N) < 6 * np.sqrt(N)
-    _rate(benchmark, len(t))
+@pytest.mark.benchmark(group="floors")
+def test_floor_numpy_1m(benchmark):
+    t = _run(benchmark, "test_floor_numpy_1m")
+    assert len(t) == st.N_1M
+
+
+@pytest.mark.benchmark(group="floors")
+def test_floor_simpy_timeouts(benchmark):
+    assert _run(benchmark, "test_floor_simpy_timeouts") == st.SIMPY_TIMEOUTS
+
+
+@pytest.mark.benchmark(group="floors")
+def test_floor_python_numpy(benchmark):
+    _child(benchmark, st.python_numpy_cpu)
 
 
 @pytest.mark.benchmark(group="arrivals")
-def test_arrivals_cowan_m3(benchmark):
-    rng = np.random.default_rng(1)
-    t = benchmark(
-        lambda: arrival_times(
-            rng, FLOW, float(N), model="cowan_m3", min_headway_s=0.3, bunched_share=0.3
-        )
-    )
-    h = np.diff(t)
-    assert h.min() >= 0.3 - 1e-9 and abs(np.mean(h <= 0.3 + 1e-9) - 0.3) < 0.01
-    _rate(benchmark, len(t))
+def test_arrivals_poisson_1m(benchmark):
+    t = _run(benchmark, "test_arrivals_poisson_1m")
+    assert abs(len(t) - st.N_1M) < 6 * np.sqrt(st.N_1M) and np.all(np.diff(t) >= 0)
 
 
 @pytest.mark.benchmark(group="arrivals")
-def test_arrivals_time_varying(benchmark):
-    rng = np.random.default_rng(1)
-    factors = [0.8, 1.3, 1.1, 0.8] * (N // 3600 + 1)
-    t = benchmark(lambda: arrival_times(rng, FLOW, float(N), factors=factors, interval_s=900.0))
+def test_arrivals_time_varying_1m(benchmark):
+    t = _run(benchmark, "test_arrivals_time_varying_1m")
     n = np.histogram(t, bins=[0, 900, 1800])[0]
-    assert abs(len(t) - N) < 6 * np.sqrt(N) and n[1] > n[0]
-    _rate(benchmark, len(t))
+    assert abs(len(t) - st.N_1M) < 6 * np.sqrt(st.N_1M) and n[1] > n[0]
+
+
+@pytest.mark.benchmark(group="arrivals")
+def test_arrivals_default_table(benchmark):
+    tb = _run(benchmark, "test_arrivals_default_table")
+    assert np.array_equal(tb.t, us.build_arrivals(us.default_scenario(), 1, 3).t)
+
+
+@pytest.mark.benchmark(group="arrivals")
+def test_arrivals_default_batch(benchmark):
+    b = _run(benchmark, "test_arrivals_default_batch")
+    one = us.build_arrivals(us.default_scenario(), 1, 5)
+    assert np.array_equal(b.table(5)["t"], one.t)
+    assert np.array_equal(b.table(5)["conflict_t"], one.conflict_t)
 
 
 @pytest.mark.benchmark(group="gating")
 def test_conflict_stream_gating(benchmark):
+    d = _run(benchmark, "test_conflict_stream_gating")
+    assert np.all(np.diff(d) >= 2.0 - 1e-9)
+
+
+def _simpy_engine(benchmark, name):
+    st_ = _run(benchmark, name)
+    n = len(us.build_arrivals(us.default_scenario()))
+    served = ~np.isnan(st_.departure)
+    assert served.sum() + len(st_.lane) == n
+
+
+@pytest.mark.benchmark(group="engine")
+def test_simpy_engine_ordinary(benchmark):
+    _simpy_engine(benchmark, "test_simpy_engine_ordinary")
+
+
+@pytest.mark.benchmark(group="engine")
+def test_simpy_engine_linked(benchmark):
+    _simpy_engine(benchmark, "test_simpy_engine_linked")
+
+
+def _fast_engine(benchmark, name, scheme):
+    rec = _run(benchmark, name)
     scn = us.default_scenario()
-    horizon = 400_000.0
-    w = green_windows(scn.signal, "opposing_through", horizon)
-    a = arrival_times(np.random.default_rng(2), 450.0, horizon)  # one lane of the default
-    d = benchmark(lambda: gate(a, w, 2.0))
-    assert np.all(w.contains(d)) and np.all(d >= a)
-    _rate(benchmark, len(a))
+    ref = us.simulate(scn, scheme, seed=1, replication=0).vehicles["departure_s"].to_numpy()
+    got = rec.departure[: len(ref)]
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    assert np.allclose(got[~np.isnan(got)], ref[~np.isnan(ref)], rtol=0, atol=1e-9)
 
 
-@pytest.fixture(scope="module")
-def default_table():
-    scn = us.default_scenario()
-    return scn, us.build_arrivals(scn)
+@pytest.mark.benchmark(group="engine")
+def test_fast_engine_ordinary(benchmark):
+    _fast_engine(benchmark, "test_fast_engine_ordinary", "ordinary")
 
 
-def _replication(benchmark, scheme, default_table):
-    scn, table = default_table
-    sch = get_scheme(scheme)
-    rules = sch.rules(scn)
-    st = benchmark(lambda: run_lane(table, sch, rules, scn.simulation.end_s))
-    served = ~np.isnan(st.departure)
-    assert served.sum() + len(st.lane) == len(table)
-    assert np.all(st.departure[served] >= table.t[served])
-    _rate(benchmark, len(table))
+@pytest.mark.benchmark(group="engine")
+def test_fast_engine_linked(benchmark):
+    _fast_engine(benchmark, "test_fast_engine_linked", "linked")
 
 
-@pytest.mark.benchmark(group="replication")
-def test_replication_ordinary(benchmark, default_table):
-    _replication(benchmark, "ordinary", default_table)
+@pytest.mark.benchmark(group="measures")
+def test_fast_measures(benchmark):
+    f = _run(benchmark, "test_fast_measures")
+    assert len(f) == 3 * st.BATCH and (f["arrived"] >= 0).all()
 
 
-@pytest.mark.benchmark(group="replication")
-def test_replication_linked(benchmark, default_table):
-    _replication(benchmark, "linked", default_table)
+@pytest.mark.benchmark(group="measures")
+def test_simpy_summary(benchmark):
+    f = _run(benchmark, "test_simpy_summary")
+    assert list(f["movement"]) == ["uturn", "left", "all"]
 
 
-@pytest.mark.benchmark(group="replication")
-def test_replication_both_end_to_end(benchmark):
-    """Arrivals, both schemes and their summaries: what one compare replication costs."""
-    scn = us.default_scenario()
-
-    def one():
-        table = us.build_arrivals(scn)
-        return [us.simulate(scn, s, arrivals=table).summary() for s in ("ordinary", "linked")]
-
-    o, li = benchmark(one)
-    assert (o["arrived"] == li["arrived"]).all()
-    _rate(benchmark, 2 * o.set_index("movement").loc["all", "arrived"])
+def _compare(benchmark, name):
+    comp = _run(benchmark, name)
+    t = comp.table().set_index(["movement", "measure"])
+    assert np.isfinite(t.loc[("uturn", "delay_mean_s"), "ci_high"])
 
 
 @pytest.mark.benchmark(group="compare")
-def test_compare_20_replications(benchmark):
-    scn = us.default_scenario()
-    comp = benchmark.pedantic(
-        lambda: us.compare(scn, replications=20, seed=1), rounds=3, iterations=1
-    )
-    t = comp.table().set_index(["movement", "measure"])
-    assert t.loc[("uturn", "delay_mean_s"), "ci_high"] < 0
-    n = comp.summaries.query("movement == 'all'")["arrived"].sum()
-    _rate(benchmark, n)
+def test_compare_fast(benchmark):
+    _compare(benchmark, "test_compare_fast")
+
+
+@pytest.mark.benchmark(group="compare")
+def test_compare_simpy(benchmark):
+    _compare(benchmark, "test_compare_simpy")
+
+
+@pytest.mark.benchmark(group="cli")
+def test_cli_check(benchmark):
+    _child(benchmark, st.cli_check_cpu)
