@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from uturn_sim.scenario.model import Scenario
+from uturn_sim.traffic.seeds import replication_seed
 from uturn_sim.traffic.signal import GreenWindows
-from uturn_sim.traffic.table import ArrivalTable, build_arrivals
+from uturn_sim.traffic.table import ArrivalTable, arrival_plan, draw_arrivals
 
 __all__ = ["ArrivalBatch", "build_arrivals_batch"]
 
@@ -50,7 +51,9 @@ class ArrivalBatch:
         return len(self.replications)
 
     @classmethod
-    def from_tables(cls, tables: Sequence[ArrivalTable], replications: Sequence[int]) -> ArrivalBatch:
+    def from_tables(
+        cls, tables: Sequence[ArrivalTable], replications: Sequence[int]
+    ) -> ArrivalBatch:
         """Concatenate prebuilt :class:`ArrivalTable` objects (same scenario)."""
         voff = np.zeros(len(tables) + 1, dtype=np.int64)
         coff = np.zeros(len(tables) + 1, dtype=np.int64)
@@ -68,9 +71,7 @@ class ArrivalBatch:
             critical_gap_s=np.concatenate([tb.critical_gap_s for tb in tables])
             if tables
             else np.empty(0),
-            conflict_t=np.concatenate([tb.conflict_t for tb in tables])
-            if tables
-            else np.empty(0),
+            conflict_t=np.concatenate([tb.conflict_t for tb in tables]) if tables else np.empty(0),
             uturn_green=tables[0].uturn_green if tables else GreenWindows(np.empty(0), np.empty(0)),
             left_green=tables[0].left_green if tables else GreenWindows(np.empty(0), np.empty(0)),
             seed_entropy=tables[0].seed_entropy if tables else 0,
@@ -107,5 +108,7 @@ def build_arrivals_batch(
         A count ``n`` (replications ``0 .. n-1``) or the replication indices.
     """
     reps = range(replications) if isinstance(replications, int) else list(replications)
-    tables = [build_arrivals(scn, seed, r) for r in reps]
+    root = scn.simulation.seed if seed is None else seed
+    plan = arrival_plan(scn)  # rates, windows: once for the whole batch
+    tables = [draw_arrivals(scn, plan, replication_seed(root, r)) for r in reps]
     return ArrivalBatch.from_tables(tables, list(reps))

@@ -7,15 +7,19 @@ Pure NumPy: no SimPy, no scenario objects.  Every function takes an explicit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 __all__ = [
+    "RatePlan",
     "arrival_times",
     "cumulative_rate",
     "gate",
     "lindley",
+    "planned_times",
+    "rate_plan",
     "unit_headways",
 ]
 
@@ -93,6 +97,84 @@ def cumulative_rate(
     return t, lam
 
 
+@dataclass(frozen=True)
+class RatePlan:
+    """What :func:`arrival_times` computes before drawing: fixed by the rate, not the draws.
+
+    Attributes
+    ----------
+    knots_t, knots_lam : knots of the cumulative rate (s, expected vehicles)
+    total : expected vehicles on the horizon
+    min_unit : minimum headway in operational time (fraction of the mean headway)
+    n : headways drawn per block
+    model, bunched_share : the headway model and its Cowan M3 share
+    """
+
+    knots_t: np.ndarray
+    knots_lam: np.ndarray
+    total: float
+    min_unit: float
+    n: int
+    model: str
+    bunched_share: float
+
+
+def rate_plan(
+    flow_veh_h: float,
+    horizon_s: float,
+    *,
+    model: str = "poisson",
+    min_headway_s: float = 0.0,
+    bunched_share: float = 0.0,
+    factors: Sequence[float] | None = None,
+    interval_s: float = 900.0,
+    start_s: float = 0.0,
+) -> RatePlan:
+    """The draw-independent part of :func:`arrival_times` (same parameters), computed once.
+
+    Raises
+    ------
+    ValueError
+        If ``flow_veh_h`` is negative or not finite.
+    """
+    if flow_veh_h < 0 or not np.isfinite(flow_veh_h):
+        raise ValueError(f"flow_veh_h must be finite and >= 0, got {flow_veh_h}")
+    knots_t, knots_lam = cumulative_rate(
+        flow_veh_h / 3600.0, horizon_s, factors, interval_s, start_s
+    )
+    total = float(knots_lam[-1])
+    peak = flow_veh_h / 3600.0 * (max(factors) if factors is not None else 1.0)
+    n = int(total + 6.0 * np.sqrt(total) + 16)
+    return RatePlan(knots_t, knots_lam, total, min_headway_s * peak, n, model, bunched_share)
+
+
+def planned_times(rng: np.random.Generator, plan: RatePlan) -> np.ndarray:
+    """Sorted arrival times (s) of one lane drawn from ``rng`` under ``plan``.
+
+    Equal, draw for draw, to :func:`arrival_times` with the parameters of ``plan``.
+
+    Parameters
+    ----------
+    rng
+        Source of randomness.
+    plan
+        From :func:`rate_plan`.
+    """
+    total, n, min_unit = plan.total, plan.n, plan.min_unit
+    if total <= 1e-9:  # fewer than 1e-9 expected vehicles: none
+        return np.empty(0)
+    u = np.cumsum(unit_headways(rng, n, plan.model, min_unit, plan.bunched_share))
+    while u[-1] < total:  # rare: extend the sequence
+        more = np.cumsum(unit_headways(rng, n, plan.model, min_unit, plan.bunched_share)) + u[-1]
+        u = np.concatenate((u, more))
+    u = u[: np.searchsorted(u, total)]
+    knots_t, knots_lam = plan.knots_t, plan.knots_lam
+    if len(knots_t) == 2:  # constant rate: the inverse is a scaling
+        u *= knots_t[1] / knots_lam[1]
+        return u
+    return np.interp(u, knots_lam, knots_t)
+
+
 def arrival_times(
     rng: np.random.Generator,
     flow_veh_h: float,
@@ -111,37 +193,33 @@ def arrival_times(
     cumulative count) and mapped back through the inverse of the piecewise-linear
     cumulative rate, so time-varying rates are exact for Poisson.  For the shifted
     exponential and Cowan M3 models the minimum headway equals ``min_headway_s`` at
-    the peak rate and scales with ``1 / rate`` elsewhere.
+    the peak rate and scales with ``1 / rate`` elsewhere.  Many lanes of one rate:
+    :func:`rate_plan` once, then :func:`planned_times` per lane.
 
     Parameters
     ----------
+    rng
+        Source of randomness.
     flow_veh_h
         Hourly rate, veh/h.
     horizon_s
         End of the generated period, s.
+    model, min_headway_s, bunched_share
+        Headway model, its minimum headway (s) and Cowan M3 bunched share.
     factors, interval_s, start_s
         Optional piecewise-constant rate factors, see :func:`cumulative_rate`.
     """
-    if flow_veh_h < 0 or not np.isfinite(flow_veh_h):
-        raise ValueError(f"flow_veh_h must be finite and >= 0, got {flow_veh_h}")
-    knots_t, knots_lam = cumulative_rate(
-        flow_veh_h / 3600.0, horizon_s, factors, interval_s, start_s
+    plan = rate_plan(
+        flow_veh_h,
+        horizon_s,
+        model=model,
+        min_headway_s=min_headway_s,
+        bunched_share=bunched_share,
+        factors=factors,
+        interval_s=interval_s,
+        start_s=start_s,
     )
-    total = knots_lam[-1]
-    if total <= 1e-9:  # fewer than 1e-9 expected vehicles: none
-        return np.empty(0)
-    peak = flow_veh_h / 3600.0 * (max(factors) if factors is not None else 1.0)
-    min_unit = min_headway_s * peak
-    n = int(total + 6.0 * np.sqrt(total) + 16)
-    u = np.cumsum(unit_headways(rng, n, model, min_unit, bunched_share))
-    while u[-1] < total:  # rare: extend the sequence
-        more = np.cumsum(unit_headways(rng, n, model, min_unit, bunched_share)) + u[-1]
-        u = np.concatenate((u, more))
-    u = u[: np.searchsorted(u, total)]
-    if len(knots_t) == 2:  # constant rate: the inverse is a scaling
-        u *= knots_t[1] / knots_lam[1]
-        return u
-    return np.interp(u, knots_lam, knots_t)
+    return planned_times(rng, plan)
 
 
 def lindley(lower: np.ndarray, headway_s: float) -> np.ndarray:

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from uturn_sim.scenario.model import CONFLICTING, Scenario
-from uturn_sim.traffic.headways import arrival_times, gate
+from uturn_sim.traffic.headways import RatePlan, gate, planned_times, rate_plan
 from uturn_sim.traffic.seeds import replication_seed, spawn_streams
 from uturn_sim.traffic.signal import GreenWindows, green_windows
 
-__all__ = ["MOVEMENT_CODES", "ArrivalTable", "build_arrivals"]
+__all__ = [
+    "MOVEMENT_CODES",
+    "ArrivalPlan",
+    "ArrivalTable",
+    "arrival_plan",
+    "build_arrivals",
+    "draw_arrivals",
+]
 
 MOVEMENT_CODES = {"uturn": 0, "left": 1}
 CONFLICT_RUN_ON_S = 600.0  # conflicting passages generated this far beyond the run's end, s
@@ -52,29 +59,73 @@ class ArrivalTable:
         return len(self.t)
 
 
-def _stream_times(
-    scn: Scenario, movement: str, ss: np.random.SeedSequence, horizon_s: float
-) -> list[np.ndarray]:
-    """Unimpeded arrival times of every lane of ``movement``, merged and sorted (s)."""
-    s = scn.demand.stream(movement)
+@dataclass(frozen=True)
+class ArrivalPlan:
+    """Everything of a scenario's arrivals that no draw changes, computed once per scenario.
+
+    Attributes
+    ----------
+    rates : per traffic stream, the :class:`RatePlan` shared by its lanes
+    lanes : per traffic stream, its number of lanes
+    conflict_windows : per signalized conflicting stream, its effective-green windows
+    conflict_headway_s : per conflicting stream, its saturation headway, s
+    uturn_green, left_green : effective-green windows of the studied movements
+    """
+
+    rates: dict[str, RatePlan]
+    lanes: dict[str, int]
+    conflict_windows: dict[str, GreenWindows | None]
+    conflict_headway_s: dict[str, float]
+    uturn_green: GreenWindows
+    left_green: GreenWindows
+
+
+def arrival_plan(scn: Scenario) -> ArrivalPlan:
+    """The draw-independent part of :func:`build_arrivals` for ``scn``.
+
+    Parameters
+    ----------
+    scn
+        The scenario.
+    """
+    horizon = scn.simulation.end_s
+    # Conflicting traffic runs on past the end of the run: otherwise the last seconds
+    # would look like one endless gap and let U-turners leave freely.
+    conflict_horizon = horizon + CONFLICT_RUN_ON_S + 2 * scn.signal.cycle_s
     prof = scn.demand.profile
-    use_prof = prof is not None and movement in prof.applies_to
-    lanes = []
-    for child in ss.spawn(s.lanes):
-        lanes.append(
-            arrival_times(
-                np.random.default_rng(child),
-                s.flow_veh_h / s.lanes,
-                horizon_s,
-                model=s.headway.model,
-                min_headway_s=s.headway.min_headway_s,
-                bunched_share=s.headway.bunched_share,
-                factors=prof.factors if use_prof else None,
-                interval_s=prof.interval_s if use_prof else 900.0,
-                start_s=scn.simulation.warmup_s,
-            )
+    rates, lanes, wins, heads = {}, {}, {}, {}
+    for name in (*MOVEMENT_CODES, *CONFLICTING):
+        s = scn.demand.stream(name)
+        use_prof = prof is not None and name in prof.applies_to
+        rates[name] = rate_plan(
+            s.flow_veh_h / s.lanes,
+            horizon if name in MOVEMENT_CODES else conflict_horizon,
+            model=s.headway.model,
+            min_headway_s=s.headway.min_headway_s,
+            bunched_share=s.headway.bunched_share,
+            factors=prof.factors if use_prof else None,
+            interval_s=prof.interval_s if use_prof else 900.0,
+            start_s=scn.simulation.warmup_s,
         )
-    return lanes
+        lanes[name] = s.lanes
+    for name in CONFLICTING:
+        s = scn.demand.stream(name)
+        wins[name] = green_windows(scn.signal, name, conflict_horizon) if s.signalized else None
+        heads[name] = 3600.0 / s.saturation_flow_veh_h_lane
+    return ArrivalPlan(
+        rates,
+        lanes,
+        wins,
+        heads,
+        green_windows(scn.signal, "uturn", horizon),
+        green_windows(scn.signal, "left", horizon),
+    )
+
+
+def _stream_times(plan: ArrivalPlan, movement: str, ss: np.random.SeedSequence) -> list[np.ndarray]:
+    """Unimpeded arrival times of every lane of ``movement`` (s), one array per lane."""
+    rate = plan.rates[movement]
+    return [planned_times(np.random.default_rng(c), rate) for c in ss.spawn(plan.lanes[movement])]
 
 
 def _critical_gaps(scn: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -105,16 +156,27 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
         Replication index (its own independent SeedSequence child).
     """
     ss = replication_seed(scn.simulation.seed if seed is None else seed, replication)
+    return draw_arrivals(scn, arrival_plan(scn), ss)
+
+
+def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) -> ArrivalTable:
+    """The arrival table drawn from replication SeedSequence ``ss`` under ``plan``.
+
+    Parameters
+    ----------
+    scn
+        The scenario (vehicle mix and critical-gap distribution).
+    plan
+        ``arrival_plan(scn)``, reusable for every replication.
+    ss
+        The replication's SeedSequence (:func:`uturn_sim.traffic.seeds.replication_seed`).
+    """
     streams = spawn_streams(ss)
-    horizon = scn.simulation.end_s
-    # Conflicting traffic runs on past the end of the run: otherwise the last seconds
-    # would look like one endless gap and let U-turners leave freely.
-    conflict_horizon = horizon + CONFLICT_RUN_ON_S + 2 * scn.signal.cycle_s
     mix = scn.vehicle_mix
 
     parts_t, parts_m, parts_h = [], [], []
     for name, code in MOVEMENT_CODES.items():
-        t = np.sort(np.concatenate(_stream_times(scn, name, streams[f"{name}.arrivals"], horizon)))
+        t = np.sort(np.concatenate(_stream_times(plan, name, streams[f"{name}.arrivals"])))
         heavy = (
             np.random.default_rng(streams[f"{name}.vehicle_type"]).random(len(t)) < mix.heavy_share
         )
@@ -131,11 +193,10 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
 
     conf_t, conf_s = [], []
     for k, name in enumerate(CONFLICTING):
-        stream = scn.demand.stream(name)
-        wins = green_windows(scn.signal, name, conflict_horizon)
-        h = 3600.0 / stream.saturation_flow_veh_h_lane
-        for lane in _stream_times(scn, name, streams[f"{name}.arrivals"], conflict_horizon):
-            passed = gate(lane, wins, h) if stream.signalized else lane
+        wins = plan.conflict_windows[name]
+        h = plan.conflict_headway_s[name]
+        for lane in _stream_times(plan, name, streams[f"{name}.arrivals"]):
+            passed = gate(lane, wins, h) if wins is not None else lane
             conf_t.append(passed)
             conf_s.append(np.full(len(passed), k, dtype=np.int8))
     ct = np.concatenate(conf_t) if conf_t else np.empty(0)
@@ -148,8 +209,8 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
         critical_gap_s=crit,
         conflict_t=ct[corder],
         conflict_stream=cs[corder],
-        uturn_green=green_windows(scn.signal, "uturn", horizon),
-        left_green=green_windows(scn.signal, "left", horizon),
+        uturn_green=plan.uturn_green,
+        left_green=plan.left_green,
         seed_entropy=int(ss.entropy),
         spawn_key=tuple(ss.spawn_key),
     )
