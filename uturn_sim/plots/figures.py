@@ -98,7 +98,13 @@ def delay_distributions(results: Sequence[Result]) -> Figure:
             data.append(v.loc[sel, "control_delay_s"].dropna().to_numpy())
             labels.append(res.scheme)
             colors.append(scheme_color(res.scheme))
-        parts = ax.boxplot(data, tick_labels=labels, patch_artist=True, showfliers=False)
+        parts = ax.boxplot(
+            data,
+            tick_labels=labels,
+            patch_artist=True,
+            showfliers=False,
+            medianprops={"color": "black", "lw": 1.5},
+        )
         for patch, col in zip(parts["boxes"], colors, strict=True):
             patch.set_facecolor(col)
             patch.set_alpha(0.6)
