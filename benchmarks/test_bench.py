@@ -153,3 +153,46 @@ def test_compare_simpy(benchmark):
 @pytest.mark.benchmark(group="cli")
 def test_cli_check(benchmark):
     _child(benchmark, st.cli_check_cpu)
+
+
+def _peak_rss(benchmark, *args: str) -> float:
+    """Peak RSS (MiB) of ``benchmarks/memory_probe.py args`` in a fresh child process."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = Path(__file__).with_name("memory_probe.py")
+    out = []
+    benchmark.pedantic(
+        lambda: out.append(
+            subprocess.run(
+                [sys.executable, str(probe), *args], check=True, capture_output=True, text=True
+            ).stdout
+        ),
+        rounds=1,
+        iterations=1,
+    )
+    peak = json.loads(out[-1])["peak_rss_mib"]
+    benchmark.extra_info["peak_rss_mib"] = peak
+    return peak
+
+
+@pytest.mark.benchmark(group="memory")
+def test_memory_week_run(benchmark):
+    """A 7-day run of both schemes (SimPy engine, summaries) stays under 1 GiB."""
+    from gates import MEMORY_LIMIT_MIB
+
+    assert _peak_rss(benchmark, "week") < MEMORY_LIMIT_MIB
+
+
+@pytest.mark.benchmark(group="memory")
+def test_memory_chunked_study(benchmark):
+    """A chunked fast study stays under 1 GiB: 100,000 replications with
+    ``UTURN_BENCH_FULL=1``, else 4,000 (16 chunks; memory is per chunk plus the rows)."""
+    import os
+
+    from gates import MEMORY_LIMIT_MIB
+
+    n = 100_000 if os.environ.get("UTURN_BENCH_FULL") else 4_000
+    assert _peak_rss(benchmark, "study", str(n)) < MEMORY_LIMIT_MIB
