@@ -146,11 +146,11 @@ def run_one(
     n = t.size
     linked = R[LINKED] != 0.0
     vf = np.empty((6, n))
-    vi = np.zeros((4, n), dtype=np.int64)
+    vi = np.zeros((5, n), dtype=np.int64)
     init_vehicles(R, uturn, heavy, tc, vf, vi)
     lane = np.empty(max(n, 1), dtype=np.int64)
     ls = np.zeros(2, dtype=np.int64)
-    lf = np.array([0.0, -np.inf, -np.inf])
+    lf = np.array([0.0, -np.inf, -np.inf, 0.0, 0.0, 0.0])
     ev = _Events(
         np.zeros(3),
         np.zeros(3, np.int64),

@@ -4,9 +4,9 @@
 The state of one run lives in a few arrays (no Python objects per vehicle):
 
 * ``vf[k, i]`` floats of vehicle ``i``: ``READY, SETTLE, MOVE_START, X_FROM, LENGTH, TC``
-* ``vi[k, i]`` integers: ``POS, MAX_SLOT, UTURN, LEG_OPEN``
+* ``vi[k, i]`` integers: ``POS, MAX_SLOT, UTURN, LEG_OPEN, SEEN``
 * ``lane[lh : lh + ln]`` the file, front first (``ls = [lh, ln]``)
-* ``lf`` lane floats: ``LANE_M, LAST_HEAD_DEP, LAST_UTURN_START``
+* ``lf`` lane floats: ``LANE_M, LAST_HEAD_DEP, LAST_UTURN_START, ROLLS, CUT_DEP, N_DEP``
 * records: ``rf[k, i]`` (``DEPARTURE, REACHED``), ``ri[k, i]`` (``SLOT, FIRST_SLOT,
   SERVED_BY, SPILLED``)
 * ``R`` the packed :class:`~uturn_sim.model.lane.LaneRules` (see :mod:`uturn_sim.fast.rules`)
@@ -45,10 +45,11 @@ from uturn_sim.fast.rules import (
     WHEN_ANY_GAP,
     WHEN_LEFT_GREEN,
 )
+from uturn_sim.model.schemes.linked import MOVE_UP_LOOKAHEAD
 
 READY, SETTLE, MOVE_START, X_FROM, LENGTH, TC = 0, 1, 2, 3, 4, 5
-POS, MAX_SLOT, UTURN, LEG_OPEN = 0, 1, 2, 3
-LANE_M, LAST_HEAD_DEP, LAST_UTURN_START = 0, 1, 2
+POS, MAX_SLOT, UTURN, LEG_OPEN, SEEN = 0, 1, 2, 3, 4
+LANE_M, LAST_HEAD_DEP, LAST_UTURN_START, ROLLS, CUT_DEP, N_DEP = 0, 1, 2, 3, 4, 5
 DEPARTURE, REACHED = 0, 1
 SLOT, FIRST_SLOT, SERVED_BY, SPILLED = 0, 1, 2, 3
 GREEN, GAP = 1, 2
@@ -135,7 +136,14 @@ def admit(R, vf, vi, lane, ls, lf, rf, ri, i, now):  # pragma: no cover - compil
     vf[X_FROM, i] = 0.0
     vi[LEG_OPEN, i] = 0
     pos = ls[1]
+    if linked and ls[1] > 0:  # SlotLane.back_place: right behind the last car
+        last = lane[ls[0] + ls[1] - 1]
+        if vi[SEEN, last] == int(lf[ROLLS]):
+            pos = vi[POS, last] + 1
+        else:
+            pos = last - int(lf[CUT_DEP]) + 1
     vi[POS, i] = pos
+    vi[SEEN, i] = int(lf[ROLLS])
     ri[SPILLED, i] = 1 if lf[LANE_M] + length > R[STORAGE] + 1e-9 else 0
     lf[LANE_M] += length
     lane[ls[0] + ls[1]] = i
@@ -174,6 +182,7 @@ def remove(R, vf, vi, lane, ls, lf, rf, ri, k, now, how):  # pragma: no cover - 
         lane[lh + q] = lane[lh + q - 1]
     ls[0] += 1
     ls[1] -= 1
+    lf[N_DEP] += 1
     lf[LANE_M] -= vf[LENGTH, v]
     rf[DEPARTURE, v] = now
     ri[SERVED_BY, v] = how
@@ -193,6 +202,7 @@ def depart_stop_line(R, vf, vi, lane, ls, lf, rf, ri, now, how):  # pragma: no c
     remove(R, vf, vi, lane, ls, lf, rf, ri, 0, now, how)
     if ls[1] > 0:
         head = lane[ls[0]]
+        vi[POS, head] = 0
         if np.isnan(rf[REACHED, head]):
             rf[REACHED, head] = now
 
@@ -240,8 +250,17 @@ def depart_slot(R, vf, vi, lane, ls, lf, rf, ri, k, now, how, p, ug_s, ug_e):  #
     free_at = now + hold
     uturn_ahead = False
     lh = ls[0]
+    limit = slots + MOVE_UP_LOOKAHEAD
+    rolls = int(lf[ROLLS])
+    cut = False
     for j in range(k, ls[1]):
+        if j >= limit:
+            cut = True
+            break
         f = lane[lh + j]
+        if vi[SEEN, f] != rolls:
+            vi[POS, f] = f - int(lf[CUT_DEP])
+            vi[SEEN, f] = rolls
         if vi[POS, f] == j:
             break
         fu = vi[UTURN, f] != 0
@@ -277,6 +296,11 @@ def depart_slot(R, vf, vi, lane, ls, lf, rf, ri, k, now, how, p, ug_s, ug_e):  #
             vf[SETTLE, f] = arrive
             prev = start
         vi[LEG_OPEN, f] = 1
+    if cut:  # the cars behind the look-ahead roll up to their file index
+        lf[ROLLS] = rolls + 1
+        lf[CUT_DEP] = lf[N_DEP]
+        for j in range(limit):
+            vi[SEEN, lane[lh + j]] = rolls + 1
 
 
 @njit(cache=True, inline="always")

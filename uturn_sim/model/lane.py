@@ -80,6 +80,7 @@ class Vehicle:
         "move_start",
         "pos",
         "ready",
+        "seen",
         "settle",
         "tc",
         "uturn",
@@ -98,6 +99,7 @@ class Vehicle:
         self.move_start = -np.inf
         self.x_from = 0.0
         self.leg_open = False  # a move-up whose end may still be pushed further up
+        self.seen = 0  # roll-ups of the far queue already counted in ``pos`` (linked lane)
 
 
 class LaneState:
@@ -114,6 +116,9 @@ class LaneState:
         self.lane: list[Vehicle] = []  # front (stop line) first
         self.planned: Vehicle | None = None  # the slot vehicle the slot server waits for
         self.lane_m = 0.0
+        self.rolls = 0  # move-up waves that stopped at the look-ahead (linked lane)
+        self.departed = 0  # vehicles that have left the file
+        self.cut_departed = 0  # ``departed`` at the last such wave
         self.last_head_dep = -np.inf
         self.last_uturn_start = -np.inf
         self.last_uturn_how = 0
@@ -144,8 +149,9 @@ class LaneState:
         uturn = bool(self._uturn[i])
         max_slot = r.heavy_uturn_slots if self.table.heavy[i] else r.slots
         v = Vehicle(i, uturn, length, float(self.table.critical_gap_s[i]), max_slot, now)
-        pos = len(self.lane)
+        pos = self.back_place()
         v.pos = pos
+        v.seen = self.rolls
         self.spilled[i] = self.lane_m + length > r.storage_m + 1e-9
         self.lane_m += length
         self.lane.append(v)
@@ -156,6 +162,10 @@ class LaneState:
             if self.linked and uturn:
                 self.first_slot[i] = pos + 1
         return pos
+
+    def back_place(self) -> int:
+        """The place a vehicle joining the back of the file stops at."""
+        return len(self.lane)
 
     def end_leg(self, v: Vehicle) -> None:
         """``v``'s current move-up is final: record it (and its first stop at a service place)."""
@@ -180,6 +190,7 @@ class LaneState:
         """The vehicle at ``pos`` starts its turn at ``now`` (s) and leaves the file."""
         self.end_leg(self.lane[pos])
         v = self.lane.pop(pos)
+        self.departed += 1
         self.lane_m -= v.length
         i = v.i
         self.departure[i] = now

@@ -41,7 +41,12 @@ from .ordinary import StopLineLane, stop_line
 if TYPE_CHECKING:  # pragma: no cover
     import simpy
 
-__all__ = ["Linked", "SlotLane", "slot_server"]
+__all__ = ["MOVE_UP_LOOKAHEAD", "Linked", "SlotLane", "slot_server"]
+
+#: the move-up chain is simulated for the slots and this many places behind them; cars
+#: further back roll up one place per departure without it (they reach a slot only after
+#: that many more departures, long after such a move has ended)
+MOVE_UP_LOOKAHEAD = 8
 
 
 class SlotLane(StopLineLane):
@@ -53,6 +58,19 @@ class SlotLane(StopLineLane):
         if pos < r.slots:
             return pos * r.slot_length_m
         return r.slots * r.slot_length_m + (pos - r.slots) * r.car_length_m
+
+    def place_of(self, v: Vehicle) -> int:
+        """``v``'s place, counting the roll-ups it made while far back in the queue.
+
+        A wave that reaches the look-ahead compacts the file behind it: a car that was
+        far back then stands at its file index of that moment, ``i - departed`` (every
+        car that left so far was ahead of it: nobody passes a car behind the slots).
+        """
+        return v.pos if v.seen == self.rolls else v.i - self.cut_departed
+
+    def back_place(self) -> int:
+        """Right behind the last car (a hole left by a car that turned from its slot stays)."""
+        return self.place_of(self.lane[-1]) + 1 if self.lane else 0
 
     def slot_candidate(self) -> int:
         """File index of the front-most U-turner if it is in a slot it may use, else -1."""
@@ -88,8 +106,15 @@ class SlotLane(StopLineLane):
         prev = now  # when the car ahead started to move (or to turn), s
         free_at = now + (r.slot_hold_s if gone.uturn and gone.pos < r.slots else 0.0)
         uturn_ahead = False
+        limit = r.slots + MOVE_UP_LOOKAHEAD
+        cut = False  # the wave reached the look-ahead: every car behind rolls up one place
         for j in range(p, len(lane)):
+            if j >= limit:
+                cut = True
+                break
             f = lane[j]
+            if f.seen != self.rolls:  # it rolled up while far back
+                f.pos, f.seen = self.place_of(f), self.rolls
             if f.pos == j:
                 break  # already in place: nobody behind it can move either
             if f.uturn and not uturn_ahead and not flowing and self._goes_at_lag(f, now):
@@ -113,6 +138,11 @@ class SlotLane(StopLineLane):
                 f.pos, f.ready, f.settle = j, arrive, arrive
                 prev = start
             f.leg_open = True
+        if cut:  # the cars behind the look-ahead roll up to their file index
+            self.rolls += 1
+            self.cut_departed = self.departed
+            for j in range(limit):
+                lane[j].seen = self.rolls
 
 
 def slot_server(env: simpy.Environment, st: SlotLane) -> Generator[simpy.Event, object, None]:

@@ -42,8 +42,8 @@ class StopLineLane(LaneState):
     def depart(self, pos: int, now: float, how: int) -> None:
         """The head starts its turn at ``now`` (s); the next car reaches the stop line."""
         self.remove(pos, now, how)
-        for j, w in enumerate(self.lane):
-            w.pos = j
+        if self.lane:
+            self.lane[0].pos = 0  # places further back are not tracked: only the head is served
         if self.lane and math.isnan(self.reached[self.lane[0].i]):
             head = self.lane[0]
             self.reached[head.i] = now  # the queue's move-up is inside the headways
