@@ -3,7 +3,7 @@
 The model only holds and checks values; reading YAML, line numbers and the
 embedded default live in :mod:`uturn_sim.loading`.  Field names carry their unit
 (``_s`` seconds, ``_m`` metres, ``_veh_h`` vehicles per hour, ``_m_s`` metres per
-second).  Defaults are those of ``../shared/DOMAIN.md`` (Liuyuan Rd / Longshan
+second).  Defaults are those of ``docs/model.md`` (Liuyuan Rd / Longshan
 Middle Rd, am school peak); every one of them is an assumption to be replaced by
 field values where known.
 """

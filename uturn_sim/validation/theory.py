@@ -1,4 +1,4 @@
-"""Closed forms to validate the simulation against (see ``../shared/DOMAIN.md``).
+"""Closed forms to validate the simulation against (see ``docs/validation.md``).
 
 Notation: ``q`` conflicting flow (veh/s), ``tc`` critical gap (s), ``tf``
 follow-up headway (s); capacities in veh/s.
