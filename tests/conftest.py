@@ -98,3 +98,21 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
         rc = int(exc.code or 0)
     out = capsys.readouterr()
     return rc, out.out, out.err
+
+
+# one phase serving everything: signals play no part, only the conflict passages given
+ONE_PHASE = {
+    "cycle_s": 60,
+    "phases": [
+        {
+            "name": "a",
+            "green_s": 55,
+            "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
+        }
+    ],
+}
+
+
+def busy(t0, t1, step=1.0):
+    """Conflicting passages every ``step`` s on [t0, t1]: no acceptable gap."""
+    return list(np.arange(t0, t1 + 1e-9, step))

@@ -16,7 +16,7 @@ from uturn_sim.model.lane import GAP, GREEN
 from uturn_sim.model.schemes import get_scheme
 from uturn_sim.validation.experiments import INSTANT
 
-from .conftest import hand_table, small_scenario
+from .conftest import ONE_PHASE, busy, hand_table, small_scenario
 
 
 def run(scheme, arrivals, conflicts=(), heavy=None, **sections):
@@ -25,24 +25,6 @@ def run(scheme, arrivals, conflicts=(), heavy=None, **sections):
     sch = get_scheme(scheme)
     st = run_lane(table, sch, sch.rules(scn), 600.0)
     return st
-
-
-# one phase serving everything: signals play no part, only the conflict passages given
-ONE_PHASE = {
-    "cycle_s": 60,
-    "phases": [
-        {
-            "name": "a",
-            "green_s": 55,
-            "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-        }
-    ],
-}
-
-
-def busy(t0, t1, step=1.0):
-    """Conflicting passages every ``step`` s on [t0, t1]: no acceptable gap."""
-    return list(np.arange(t0, t1 + 1e-9, step))
 
 
 def test_ordinary_left_turner_in_red_blocks_uturner_behind():

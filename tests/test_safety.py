@@ -23,23 +23,8 @@ from uturn_sim.measures.safety import (
     trajectories,
 )
 
-from .conftest import hand_table, small_scenario
+from .conftest import ONE_PHASE, busy, hand_table, small_scenario
 from .strategies import scenarios
-
-ONE_PHASE = {
-    "cycle_s": 60,
-    "phases": [
-        {
-            "name": "a",
-            "green_s": 55,
-            "serves": ["left", "uturn", "opposing_through", "cross_right", "cross_left"],
-        }
-    ],
-}
-
-
-def busy(t0, t1, step=1.0):
-    return list(np.arange(t0, t1 + 1e-9, step))
 
 
 def hand_run(arrivals, passages, streams=None, **behaviour):

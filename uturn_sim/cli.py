@@ -71,6 +71,11 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action) or text
 
 
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list of names (``None`` when not given)."""
+    return None if text is None else [name.strip() for name in text.split(",")]
+
+
 def _scenario(path: str | None) -> Scenario:
     return default_scenario() if path is None else load_scenario(Path(path))
 
@@ -228,7 +233,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 n,
             )
         return 0
-    schemes = None if args.schemes is None else [s.strip() for s in args.schemes.split(",")]
+    schemes = _names(args.schemes)
     try:
         comp = compare(
             scn,
@@ -410,7 +415,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         raise _UsageError(f"--levels must be within 2..50, got {args.levels}")
     if args.replications < 2 or args.replications > 1000:
         raise _UsageError(f"--replications must be within 2..1000, got {args.replications}")
-    params = None if args.parameters is None else [p.strip() for p in args.parameters.split(",")]
+    params = _names(args.parameters)
     try:
         sens = sensitivity(
             scn,

@@ -57,6 +57,23 @@ class Comparison:
         """The compared schemes other than the baseline, in order."""
         return tuple(s for s in self.schemes if s != self.baseline)
 
+    def _pairs(self, a: str, b: str, measure: str, movement: str) -> tuple[pd.Series, pd.Series]:
+        """``measure`` of schemes ``a`` and ``b`` per replication of ``a`` (paired)."""
+        s = self.summaries
+        sub = s[s["movement"] == movement]
+        x = sub[sub["scheme"] == a].set_index("replication")[measure].astype(float)
+        y = sub[sub["scheme"] == b].set_index("replication")[measure].astype(float)
+        return x, y.reindex(x.index)
+
+    def difference(
+        self, a: str, b: str, measure: str, movement: str, confidence: float = 0.95
+    ) -> tuple[float, float, float, int]:
+        """Mean of ``a - b`` over paired replications, its CI and the number of pairs."""
+        x, y = self._pairs(a, b, measure, movement)
+        d = (x - y).to_numpy()
+        mean, lo, hi = mean_ci(d, confidence)
+        return mean, lo, hi, int(np.isfinite(d).sum())
+
     def table(self, measures: Sequence[str] = MEASURES, confidence: float = 0.95) -> pd.DataFrame:
         """Per movement, measure and scheme: means, paired difference and its CI.
 
@@ -66,17 +83,13 @@ class Comparison:
         ci_high`` (``confidence`` interval of the paired difference), ``n``
         (replications with a value).
         """
-        s = self.summaries
         rows = []
-        for movement in s["movement"].unique():
-            sub = s[s["movement"] == movement]
-            base = sub[sub["scheme"] == self.baseline].set_index("replication")
+        for movement in self.summaries["movement"].unique():
             for scheme in self.others:
-                other = sub[sub["scheme"] == scheme].set_index("replication")
                 for m in measures:
-                    a = base[m].astype(float)
-                    b = other[m].astype(float).reindex(a.index)
-                    mean, lo, hi = mean_ci((b - a).to_numpy(), confidence)
+                    a, b = self._pairs(self.baseline, scheme, m, movement)
+                    d = (b - a).to_numpy()
+                    mean, lo, hi = mean_ci(d, confidence)
                     rows.append(
                         {
                             "movement": movement,
@@ -87,7 +100,7 @@ class Comparison:
                             "difference": mean,
                             "ci_low": lo,
                             "ci_high": hi,
-                            "n": int(np.isfinite((b - a).to_numpy()).sum()),
+                            "n": int(np.isfinite(d).sum()),
                         }
                     )
         return pd.DataFrame(rows)
@@ -113,9 +126,7 @@ def replication_pair(scenario: Scenario, seed: int, replication: int) -> tuple[R
     return tuple(replication_runs(scenario, DEFAULT_PAIR, seed, replication))
 
 
-def _done(
-    progress: Callable[[int, int], None] | None, n: int
-) -> Callable[[int], None] | None:
+def _done(progress: Callable[[int, int], None] | None, n: int) -> Callable[[int], None] | None:
     return None if progress is None else (lambda k: progress(k, n))
 
 

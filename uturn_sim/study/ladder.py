@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from uturn_sim.measures.catalog import measure as declared
 from uturn_sim.scenario.model import Scenario
-from uturn_sim.study.compare import Comparison, compare, mean_ci
+from uturn_sim.study.compare import Comparison, compare
 
 __all__ = ["LADDER", "STEPS", "Ladder", "ladder"]
 
@@ -50,19 +49,6 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 MEASURES: tuple[str, ...] = ("delay_mean_s", "throughput_veh_h", "queue_p95_m")
 
 
-def paired_difference(
-    comp: Comparison, a: str, b: str, measure: str, movement: str, confidence: float = 0.95
-) -> tuple[float, float, float, int]:
-    """Mean of ``a - b`` over paired replications, its CI and the number of pairs."""
-    s = comp.summaries
-    sub = s[s["movement"] == movement]
-    x = sub[sub["scheme"] == a].set_index("replication")[measure].astype(float)
-    y = sub[sub["scheme"] == b].set_index("replication")[measure].astype(float)
-    d = (x - y.reindex(x.index)).to_numpy()
-    mean, lo, hi = mean_ci(d, confidence)
-    return mean, lo, hi, int(np.isfinite(d).sum())
-
-
 @dataclass(frozen=True)
 class Ladder:
     """The ladder's comparison and its steps (``table()``)."""
@@ -77,7 +63,7 @@ class Ladder:
         for movement in movements:
             for m in measures:
                 for step, a, b in STEPS:
-                    mean, lo, hi, n = paired_difference(self.comparison, a, b, m, movement)
+                    mean, lo, hi, n = self.comparison.difference(a, b, m, movement)
                     rows.append(
                         {
                             "movement": movement,

@@ -23,7 +23,7 @@ import pandas as pd
 from uturn_sim.scenario.loading import update_scenario
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.study.compare import compare
-from uturn_sim.study.ladder import paired_difference
+from uturn_sim.study.uncertainty import field_value
 
 __all__ = ["RANGES", "Sensitivity", "sensitivity"]
 
@@ -125,13 +125,6 @@ def _levels(low: float, high: float, default: float, n: int) -> list[float]:
     return sorted(vals)
 
 
-def _get(scn: Scenario, path: str) -> float:
-    obj: object = scn
-    for key in path.split("."):
-        obj = getattr(obj, key)
-    return float(obj)  # type: ignore[arg-type]
-
-
 def sensitivity(
     scenario: Scenario,
     *,
@@ -174,7 +167,7 @@ def sensitivity(
     plan = [
         (p, v)
         for p in names
-        for v in _levels(RANGES[p][0], RANGES[p][1], _get(scenario, p), levels)
+        for v in _levels(RANGES[p][0], RANGES[p][1], field_value(scenario, p), levels)
     ]
     rows = []
     for done, (p, v) in enumerate(plan, start=1):
@@ -188,12 +181,12 @@ def sensitivity(
         )
         for name, (a, b) in COMPARISONS.items():
             for m in MEASURES:
-                mean, lo, hi, n = paired_difference(comp, a, b, m, "uturn")
+                mean, lo, hi, n = comp.difference(a, b, m, "uturn")
                 rows.append(
                     {
                         "parameter": p,
                         "value": v,
-                        "default": abs(v - _get(scenario, p)) < 1e-9,
+                        "default": abs(v - field_value(scenario, p)) < 1e-9,
                         "unit": RANGES[p][2],
                         "comparison": name,
                         "measure": m,

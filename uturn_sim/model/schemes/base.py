@@ -61,6 +61,28 @@ class Scheme:
         """The numbers the lane decides with under this scheme in ``scn``."""
         raise NotImplementedError
 
+    def shared_rules(self, scn: Scenario) -> dict[str, object]:
+        """The :class:`LaneRules` fields every scheme takes from ``scn`` the same way."""
+        b, g = scn.behaviour, scn.geometry
+        return {
+            "scheme": self.name,
+            "uturn_when": self.resolved_uturn_when(scn),
+            "uturn_green_headway_s": b.uturn_saturation_headway_s,
+            "left_headway_s": b.saturation_headway_s,
+            "reaction_s": b.reaction_time_s,
+            "accel_m_s2": b.accel_m_s2,
+            "decel_m_s2": b.decel_m_s2,
+            "creep_speed_m_s": b.move_up_speed_m_s,
+            "slot_hold_s": b.slot_hold_s,
+            "storage_m": g.storage_m,
+            "car_length_m": g.jam_spacing_m,
+            "heavy_length_m": scn.vehicle_mix.heavy_spacing_m,
+            "slot_length_m": g.slot_length_m,
+            "min_pet_s": b.min_pet_s,
+            "conflict_entry_s": b.conflict_entry_s,
+            "turn_clear_s": b.turn_clear_s,
+        }
+
     def make_lane(
         self, table: ArrivalTable, rules: LaneRules, sink: EventSink | None = None
     ) -> LaneState:

@@ -179,29 +179,13 @@ class Linked(Scheme):
 
     def rules(self, scn: Scenario) -> LaneRules:
         """``slots`` service places; slot U-turns a start lag apart; kinematic move-up."""
-        b, g = scn.behaviour, scn.geometry
         return LaneRules(
-            scheme=self.name,
+            **self.shared_rules(scn),
             slot_service=True,
-            slots=g.slots,
-            uturn_when=self.resolved_uturn_when(scn),
-            uturn_gap_headway_s=b.linked_start_lag_s,
-            uturn_green_headway_s=b.uturn_saturation_headway_s,
-            left_headway_s=b.saturation_headway_s,
-            reaction_s=b.reaction_time_s,
-            accel_m_s2=b.accel_m_s2,
-            decel_m_s2=b.decel_m_s2,
-            creep_speed_m_s=b.move_up_speed_m_s,
-            slot_hold_s=b.slot_hold_s,
+            slots=scn.geometry.slots,
+            uturn_gap_headway_s=scn.behaviour.linked_start_lag_s,
             strict_gap_entry=scn.linked.strict_gap_entry,
-            storage_m=g.storage_m,
-            car_length_m=g.jam_spacing_m,
-            heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
-            slot_length_m=g.slot_length_m,
             heavy_uturn_slots=scn.vehicle_mix.heavy_uturn_slots,
-            min_pet_s=b.min_pet_s,
-            conflict_entry_s=b.conflict_entry_s,
-            turn_clear_s=b.turn_clear_s,
         )
 
     def make_lane(

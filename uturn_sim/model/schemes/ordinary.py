@@ -92,29 +92,13 @@ class Ordinary(Scheme):
 
     def rules(self, scn: Scenario) -> LaneRules:
         """One service position (the stop line); U-turns a follow-up headway apart in gaps."""
-        b, g = scn.behaviour, scn.geometry
         return LaneRules(
-            scheme=self.name,
+            **self.shared_rules(scn),
             slot_service=False,
             slots=1,
-            uturn_when=self.resolved_uturn_when(scn),
-            uturn_gap_headway_s=b.follow_up_headway_s,
-            uturn_green_headway_s=b.uturn_saturation_headway_s,
-            left_headway_s=b.saturation_headway_s,
-            reaction_s=b.reaction_time_s,
-            accel_m_s2=b.accel_m_s2,
-            decel_m_s2=b.decel_m_s2,
-            creep_speed_m_s=b.move_up_speed_m_s,
-            slot_hold_s=b.slot_hold_s,
+            uturn_gap_headway_s=scn.behaviour.follow_up_headway_s,
             strict_gap_entry=False,
-            storage_m=g.storage_m,
-            car_length_m=g.jam_spacing_m,
-            heavy_length_m=scn.vehicle_mix.heavy_spacing_m,
-            slot_length_m=g.slot_length_m,
             heavy_uturn_slots=1,
-            min_pet_s=b.min_pet_s,
-            conflict_entry_s=b.conflict_entry_s,
-            turn_clear_s=b.turn_clear_s,
         )
 
     def make_lane(
