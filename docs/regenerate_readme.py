@@ -39,9 +39,17 @@ def splice(text: str, name: str, body: str) -> str:
     return pat.sub(lambda m: f"{m[1]}```text\n$ {cmd}\n{body.rstrip()}\n```\n{m[2]}", text)
 
 
+def splice_reference(text: str) -> str:
+    """``text`` with the generated scenario reference (``uturn-sim schema --markdown``)."""
+    from uturn_sim.scenario.reference import scenario_reference
+
+    pat = re.compile(r"<!-- scenario-reference:begin.*?<!-- scenario-reference:end -->\n", re.S)
+    return pat.sub(lambda m: scenario_reference(), text)
+
+
 if __name__ == "__main__":
     readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    text = splice_reference(readme.read_text(encoding="utf-8"))
     for name in sys.argv[1:] or BLOCKS:
         text = splice(text, name, run(BLOCKS[name]))
     readme.write_text(text, encoding="utf-8")

@@ -22,9 +22,11 @@ __all__ = [
     "Profile",
     "Stream",
     "StrictModel",
+    "ThroughStream",
 ]
 
-Movement = Literal["uturn", "left", "opposing_through", "cross_right", "cross_left"]
+Movement = Literal["uturn", "left", "through", "opposing_through", "cross_right", "cross_left"]
+#: the movements of the left-turn bay (the studied lane)
 STUDIED: tuple[str, ...] = ("uturn", "left")
 CONFLICTING: tuple[str, ...] = ("opposing_through", "cross_right", "cross_left")
 MOVEMENTS: tuple[str, ...] = STUDIED + CONFLICTING
@@ -84,6 +86,27 @@ class Stream(StrictModel):
         return self
 
 
+class ThroughStream(StrictModel):
+    """The studied approach's through movement (modelled when ``approach.through_lanes`` > 0).
+
+    Its lanes are ``approach.through_lanes``; each lane gets an equal share of
+    ``flow_veh_h`` (independent arrivals per lane, the same headway model).
+    """
+
+    flow_veh_h: float = Field(
+        900.0, ge=0, description="Hourly demand of the through movement, veh/h (all lanes)."
+    )
+    saturation_flow_veh_h_lane: float = Field(
+        1800.0, gt=100, le=2600, description="Saturation flow per through lane, veh/h/lane."
+    )
+    headway: Headway = Field(default_factory=Headway, description="Headway model (per lane).")
+
+    @property
+    def saturation_headway_s(self) -> float:
+        """Through saturation headway per lane, s."""
+        return 3600.0 / self.saturation_flow_veh_h_lane
+
+
 class Profile(StrictModel):
     """Piecewise-constant demand factors (e.g. 15-minute rates / hourly rate).
 
@@ -116,6 +139,10 @@ class Demand(StrictModel):
     left: Stream = Field(
         default_factory=lambda: Stream(flow_veh_h=80), description="Studied approach left turns."
     )
+    through: ThroughStream = Field(
+        default_factory=ThroughStream,
+        description="Studied approach through movement (used when approach.through_lanes > 0).",
+    )
     opposing_through: Stream = Field(
         default_factory=lambda: Stream(flow_veh_h=900, lanes=2),
         description="Opposing through movement (conflicting).",
@@ -131,5 +158,5 @@ class Demand(StrictModel):
     profile: Profile | None = Field(None, description="Optional time-varying demand profile.")
 
     def stream(self, movement: str) -> Stream:
-        """The :class:`Stream` of ``movement``."""
+        """The :class:`Stream` of ``movement`` (``through``: a :class:`ThroughStream`)."""
         return getattr(self, movement)

@@ -24,12 +24,15 @@ from uturn_sim.scenario.demand import (
     Profile,
     Stream,
     StrictModel,
+    ThroughStream,
 )
 
 __all__ = [
+    "APPROACH_LIMIT_M",
     "CONFLICTING",
     "MOVEMENTS",
     "STUDIED",
+    "Approach",
     "Behaviour",
     "CriticalGap",
     "Demand",
@@ -43,6 +46,7 @@ __all__ = [
     "Signal",
     "Simulation",
     "Stream",
+    "ThroughStream",
     "Uncertainty",
     "VehicleMix",
 ]
@@ -91,6 +95,36 @@ class Geometry(StrictModel):
                 f"storage_m ({self.storage_m:g} m)"
             )
         return self
+
+
+#: upper bound of the bay opening's distance from the stop line, m
+APPROACH_LIMIT_M = 2000.0
+
+
+class Approach(StrictModel):
+    """The rest of the studied approach: its through lanes and the bay's entrance.
+
+    ``through_lanes`` = 0 models the left-turn bay alone (a bay queue longer than its
+    storage is only flagged ``spilled``).  With through lanes, the bay opens
+    ``geometry.storage_m + taper_m`` upstream of the stop line: a bay vehicle enters
+    only when the through lane next to the bay is not queued past the opening and the
+    bay has room; otherwise it waits in that through lane and blocks it.
+    """
+
+    through_lanes: int = Field(
+        0,
+        ge=0,
+        le=6,
+        description="Through lanes of the studied approach (0: model the left-turn bay "
+        "alone); lane 1 is next to the bay.",
+    )
+    taper_m: float = Field(
+        0.0,
+        ge=0,
+        le=200,
+        description="Taper upstream of the bay's full-width storage that a car can already "
+        "enter, m (0: assumption, pessimistic).",
+    )
 
 
 class Phase(StrictModel):
@@ -301,6 +335,19 @@ class VehicleMix(StrictModel):
     heavy_uturn_slots: int = Field(
         1, ge=1, le=30, description="Heavy U-turners may U-turn only from slots 1..N."
     )
+    car_occupancy: float = Field(
+        1.3,
+        ge=0,
+        le=10,
+        description="Persons per car, for person delay (1.3: assumption, urban car average).",
+    )
+    heavy_occupancy: float = Field(
+        1.0,
+        ge=0,
+        le=150,
+        description="Persons per heavy vehicle, for person delay (1.0: assumption, trucks; "
+        "set higher for buses).",
+    )
 
 
 class Ordinary(StrictModel):
@@ -342,6 +389,9 @@ class Scenario(StrictModel):
     description: str = Field("", max_length=10_000, description="Free text.")
     simulation: Simulation = Field(default_factory=Simulation, description="Run length, seed.")
     geometry: Geometry = Field(default_factory=Geometry, description="Lane and slots.")
+    approach: Approach = Field(
+        default_factory=Approach, description="Through lanes and the bay entrance."
+    )
     signal: Signal = Field(description="Fixed-time signal plan.")
     demand: Demand = Field(default_factory=Demand, description="Demand per movement.")
     behaviour: Behaviour = Field(default_factory=Behaviour, description="Driver behaviour.")
@@ -386,6 +436,26 @@ class Scenario(StrictModel):
                     "(set behaviour.saturation_flow_veh_h)"
                 )
         served = {m for p in self.signal.phases for m in p.serves}
+        n_thr = self.approach.through_lanes
+        thr = self.demand.through
+        if n_thr and thr.flow_veh_h > 0:
+            if "through" not in served:
+                problems.append(
+                    "demand.through flow_veh_h > 0 with approach.through_lanes > 0 but no "
+                    "phase in signal.phases serves 'through'"
+                )
+            if thr.flow_veh_h / n_thr > 2400:
+                problems.append(
+                    f"demand.through.flow_veh_h is {thr.flow_veh_h / n_thr:g} veh/h per lane "
+                    f"on {n_thr} lane(s); more than 2400 is absurd"
+                )
+            elif thr.headway.model != "poisson":
+                mean_h = 3600.0 * n_thr / thr.flow_veh_h
+                if thr.headway.min_headway_s >= mean_h:
+                    problems.append(
+                        f"demand.through.headway.min_headway_s ({thr.headway.min_headway_s:g} "
+                        f"s) must be below the mean headway {mean_h:.3g} s per lane"
+                    )
         for m in MOVEMENTS:
             s = self.demand.stream(m)
             needs_phase = m == "left" or (m in CONFLICTING and s.signalized)
@@ -427,7 +497,8 @@ class Scenario(StrictModel):
         peak = max(self.demand.profile.factors)
         for m in self.demand.profile.applies_to:
             s = self.demand.stream(m)
-            per_lane = s.flow_veh_h * peak / s.lanes
+            lanes = max(1, self.approach.through_lanes) if m == "through" else s.lanes
+            per_lane = s.flow_veh_h * peak / lanes
             if per_lane > 2400:
                 out.append(
                     f"demand.{m}.flow_veh_h {per_lane:g} veh/h per lane at the profile's peak "

@@ -33,6 +33,9 @@ class ArrivalBatch:
     conflict_t : per conflicting passage, s
     uturn_green, left_green : effective-green windows, shared by every replication
     seed_entropy : root entropy of the replications' SeedSequences
+    through_offsets : int64 row offsets of the through vehicles, one more than tables
+    through_t, through_lane, through_heavy : per through vehicle, as in :class:`ArrivalTable`
+    through_green : effective-green windows of the through movement, shared
     """
 
     replications: np.ndarray
@@ -46,6 +49,11 @@ class ArrivalBatch:
     uturn_green: GreenWindows
     left_green: GreenWindows
     seed_entropy: int
+    through_offsets: np.ndarray
+    through_t: np.ndarray
+    through_lane: np.ndarray
+    through_heavy: np.ndarray
+    through_green: GreenWindows
 
     def __len__(self) -> int:
         return len(self.replications)
@@ -59,6 +67,15 @@ class ArrivalBatch:
         coff = np.zeros(len(tables) + 1, dtype=np.int64)
         voff[1:] = np.cumsum([len(tb) for tb in tables])
         coff[1:] = np.cumsum([len(tb.conflict_t) for tb in tables])
+        toff = np.zeros(len(tables) + 1, dtype=np.int64)
+        toff[1:] = np.cumsum([len(tb.through_t) for tb in tables])
+        empty = GreenWindows(np.empty(0), np.empty(0))
+
+        def cat(name: str, dtype: type) -> np.ndarray:
+            if not tables:
+                return np.empty(0, dtype=dtype)
+            return np.concatenate([getattr(tb, name) for tb in tables]).astype(dtype, copy=False)
+
         return cls(
             replications=np.asarray(replications, dtype=np.int64),
             vehicle_offsets=voff,
@@ -75,13 +92,22 @@ class ArrivalBatch:
             uturn_green=tables[0].uturn_green if tables else GreenWindows(np.empty(0), np.empty(0)),
             left_green=tables[0].left_green if tables else GreenWindows(np.empty(0), np.empty(0)),
             seed_entropy=tables[0].seed_entropy if tables else 0,
+            through_offsets=toff,
+            through_t=cat("through_t", np.float64),
+            through_lane=cat("through_lane", np.int8),
+            through_heavy=cat("through_heavy", np.bool_),
+            through_green=tables[0].through_green if tables else empty,
         )
 
     def table(self, k: int) -> dict[str, np.ndarray]:
         """The per-vehicle and conflict arrays of the ``k``-th table in the batch."""
         a, b = self.vehicle_offsets[k], self.vehicle_offsets[k + 1]
         c, d = self.conflict_offsets[k], self.conflict_offsets[k + 1]
+        e, f = self.through_offsets[k], self.through_offsets[k + 1]
         return {
+            "through_t": self.through_t[e:f],
+            "through_lane": self.through_lane[e:f],
+            "through_heavy": self.through_heavy[e:f],
             "t": self.t[a:b],
             "movement": self.movement[a:b],
             "heavy": self.heavy[a:b],

@@ -20,6 +20,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "uturn.vehicle_type",
     "left.vehicle_type",
     "parameters",  # draws of uncertain scenario parameters (compare --parameter-uncertainty)
+    "through.arrivals",  # the studied approach's through lanes (approach.through_lanes > 0)
+    "through.vehicle_type",
 )
 
 

@@ -6,7 +6,7 @@ Built once per (scenario, seed, replication) and fed unchanged to both schemes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,11 @@ class ArrivalTable:
     conflict_stream : index into ``CONFLICTING`` of each passage
     uturn_green, left_green : effective-green windows of the two movements
     seed_entropy, spawn_key : the replication's SeedSequence, for the record
+    through_t : arrival times of the studied approach's through vehicles at the back of
+        their lane's queue, sorted (empty unless ``approach.through_lanes`` > 0)
+    through_lane : lane of each through vehicle, 1 = next to the bay
+    through_heavy : True for a heavy through vehicle
+    through_green : effective-green windows of the through movement
     """
 
     t: np.ndarray
@@ -54,6 +59,12 @@ class ArrivalTable:
     left_green: GreenWindows
     seed_entropy: int
     spawn_key: tuple[int, ...]
+    through_t: np.ndarray = field(default_factory=lambda: np.empty(0))
+    through_lane: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int8))
+    through_heavy: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    through_green: GreenWindows = field(
+        default_factory=lambda: GreenWindows(np.empty(0), np.empty(0))
+    )
 
     def __len__(self) -> int:
         return len(self.t)
@@ -70,6 +81,7 @@ class ArrivalPlan:
     conflict_windows : per signalized conflicting stream, its effective-green windows
     conflict_headway_s : per conflicting stream, its saturation headway, s
     uturn_green, left_green : effective-green windows of the studied movements
+    through_green : effective-green windows of the approach's through movement
     """
 
     rates: dict[str, RatePlan]
@@ -78,6 +90,7 @@ class ArrivalPlan:
     conflict_headway_s: dict[str, float]
     uturn_green: GreenWindows
     left_green: GreenWindows
+    through_green: GreenWindows
 
 
 def arrival_plan(scn: Scenario) -> ArrivalPlan:
@@ -108,6 +121,21 @@ def arrival_plan(scn: Scenario) -> ArrivalPlan:
             start_s=scn.simulation.warmup_s,
         )
         lanes[name] = s.lanes
+    n_thr = scn.approach.through_lanes
+    if n_thr:
+        s = scn.demand.through
+        use_prof = prof is not None and "through" in prof.applies_to
+        rates["through"] = rate_plan(
+            s.flow_veh_h / n_thr,
+            horizon,
+            model=s.headway.model,
+            min_headway_s=s.headway.min_headway_s,
+            bunched_share=s.headway.bunched_share,
+            factors=prof.factors if use_prof else None,
+            interval_s=prof.interval_s if use_prof else 900.0,
+            start_s=scn.simulation.warmup_s,
+        )
+        lanes["through"] = n_thr
     for name in CONFLICTING:
         s = scn.demand.stream(name)
         wins[name] = green_windows(scn.signal, name, conflict_horizon) if s.signalized else None
@@ -119,6 +147,7 @@ def arrival_plan(scn: Scenario) -> ArrivalPlan:
         heads,
         green_windows(scn.signal, "uturn", horizon),
         green_windows(scn.signal, "left", horizon),
+        green_windows(scn.signal, "through", horizon),
     )
 
 
@@ -202,6 +231,7 @@ def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) 
     ct = np.concatenate(conf_t) if conf_t else np.empty(0)
     cs = np.concatenate(conf_s) if conf_s else np.empty(0, dtype=np.int8)
     corder = np.argsort(ct, kind="stable")
+    thr_t, thr_lane, thr_heavy = _through(scn, plan, streams)
     return ArrivalTable(
         t=t[order],
         movement=movement,
@@ -213,4 +243,23 @@ def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) 
         left_green=plan.left_green,
         seed_entropy=int(ss.entropy),
         spawn_key=tuple(ss.spawn_key),
+        through_t=thr_t,
+        through_lane=thr_lane,
+        through_heavy=thr_heavy,
+        through_green=plan.through_green,
     )
+
+
+def _through(
+    scn: Scenario, plan: ArrivalPlan, streams: dict[str, np.random.SeedSequence]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The approach's through vehicles: arrival times (s), lanes (1 = next to the bay), heavy."""
+    if "through" not in plan.rates:
+        return np.empty(0), np.empty(0, dtype=np.int8), np.empty(0, dtype=bool)
+    lanes = _stream_times(plan, "through", streams["through.arrivals"])
+    t = np.concatenate(lanes)
+    lane = np.concatenate([np.full(len(x), k + 1, dtype=np.int8) for k, x in enumerate(lanes)])
+    order = np.argsort(t, kind="stable")
+    rng = np.random.default_rng(streams["through.vehicle_type"])
+    heavy = rng.random(len(t)) < scn.vehicle_mix.heavy_share
+    return t[order], lane[order], heavy
