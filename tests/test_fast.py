@@ -2,6 +2,8 @@
 
 Every registered scheme variant on random valid scenarios (Hypothesis), the default
 scenario for five replications, and hand-made ties where SimPy's event order decides.
+The compiled engine models the left-turn bay alone, so the comparisons run with
+``approach.through_lanes: 0``; a scenario with through lanes is refused.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import uturn_sim as us
+from uturn_sim.fast import THROUGH_LANES_REFUSAL
 from uturn_sim.fast.engine import run_records
-from uturn_sim.fast.rules import pack_rules
+from uturn_sim.fast.rules import APPROACH_FIELDS, FIELDS, pack_rules
+from uturn_sim.fast.study import summaries
 from uturn_sim.model.engine import run_lane
 from uturn_sim.model.schemes import get_scheme, scheme_names
 from uturn_sim.scenario.loading import update_scenario
@@ -26,6 +30,11 @@ from uturn_sim.traffic.table import ArrivalTable, build_arrivals
 from .strategies import scenarios
 
 RECORDS = ("departure", "reached", "slot", "first_slot", "served_by", "spilled")
+
+
+def _bay_alone(scn):
+    """``scn`` without the approach's through lanes (what the compiled engine models)."""
+    return update_scenario(scn, {"approach.through_lanes": 0})
 
 
 def _assert_same(scn, tables, scheme, rules=None):
@@ -67,6 +76,7 @@ def fast_cases(draw):
                 "vehicle_mix.heavy_uturn_slots": draw(st.integers(1, slots)),
             }
         )
+    changes["approach.through_lanes"] = 0
     return update_scenario(scn, changes), draw(st.integers(0, 3))
 
 
@@ -80,7 +90,7 @@ def test_fast_engine_equals_simpy_on_random_scenarios(case):
 
 
 def test_fast_engine_equals_simpy_default_five_replications():
-    scn = us.default_scenario()
+    scn = _bay_alone(us.default_scenario())
     tables = [build_arrivals(scn, None, r) for r in range(5)]
     for scheme in scheme_names():
         rec = _assert_same(scn, tables, scheme)
@@ -112,7 +122,7 @@ def test_ties_resolve_in_simpy_event_order(scheme, movement):
     With storage for exactly one car, the second vehicle then finds the lane full
     (``spilled``); the opposite order would not.  Both engines must agree on it.
     """
-    scn = us.default_scenario()
+    scn = _bay_alone(us.default_scenario())
     crit = [np.nan if m else 6.0 for m in movement]
     table = _tie_table(movement, crit)
     rules = get_scheme(scheme).rules(scn)
@@ -127,8 +137,9 @@ def test_ties_resolve_in_simpy_event_order(scheme, movement):
 
 def test_every_lane_rule_is_packed():
     """A rule added to ``LaneRules`` without a compiled counterpart is refused."""
-    rules = get_scheme("linked").rules(us.default_scenario())
-    assert len(pack_rules(rules)) == len(dataclasses.fields(rules)) - 1
+    rules = get_scheme("linked").rules(_bay_alone(us.default_scenario()))
+    names = {f.name for f in dataclasses.fields(rules)} - {"scheme", *APPROACH_FIELDS}
+    assert names == set(FIELDS) and len(pack_rules(rules)) == len(FIELDS)
 
     @dataclasses.dataclass(frozen=True)
     class Extra(type(rules)):
@@ -136,3 +147,66 @@ def test_every_lane_rule_is_packed():
 
     with pytest.raises(NotImplementedError, match="new_rule_s"):
         pack_rules(Extra(**dataclasses.asdict(rules)))
+
+    if hasattr(rules, "through_lanes"):  # through lanes in the rules are refused
+        with pytest.raises(NotImplementedError, match="through_lanes > 0"):
+            pack_rules(dataclasses.replace(rules, through_lanes=2))
+
+
+def test_through_lanes_are_refused():
+    """Through lanes are not modelled by the compiled engine: it says so, naming the fix."""
+    scn = us.default_scenario()
+    assert scn.approach.through_lanes > 0  # the shipped default has them
+    with pytest.raises(NotImplementedError, match=r"^the fast engine does not model approach\."):
+        summaries(scn, ["ordinary", "linked"], 1, [0])
+    assert str(NotImplementedError(THROUGH_LANES_REFUSAL)) == (
+        "the fast engine does not model approach.through_lanes > 0 yet; "
+        "use engine='simpy' or set approach.through_lanes: 0"
+    )
+    batch = ArrivalBatch.from_tables([build_arrivals(scn, None, 0)], [0])
+    assert len(batch.through_t) > 0
+    with pytest.raises(NotImplementedError, match="through_lanes > 0"):
+        run_records(batch, get_scheme("linked").rules(scn), scn.simulation.end_s)
+    # with no through demand the batch looks like the bay's alone; the scenario still refuses
+    quiet = update_scenario(scn, {"demand.through.flow_veh_h": 0.0})
+    with pytest.raises(NotImplementedError, match="through_lanes > 0"):
+        summaries(quiet, ["linked"], 1, [0])
+    assert len(summaries(_bay_alone(scn), ["linked"], 1, [0])) == 3
+
+
+def test_sweeps_fall_back_to_simpy_for_through_lanes(monkeypatch):
+    """A sweep on the fast engine runs cells with through lanes on SimPy, the rest compiled."""
+    import pandas as pd
+
+    from uturn_sim.sweeps import run as sweep_run
+
+    scn = update_scenario(
+        us.default_scenario(), {"simulation.duration_s": 600.0, "simulation.warmup_s": 0.0}
+    )
+    cells = {0: scn.model_dump(mode="json"), 1: _bay_alone(scn).model_dump(mode="json")}
+    tasks = [(0, 0), (1, 0)]
+    calls = []
+    real = sweep_run.simulate
+
+    def counting(s, scheme, **kw):
+        calls.append(s.approach.through_lanes)
+        return real(s, scheme, **kw)
+
+    monkeypatch.setattr(sweep_run, "simulate", counting)
+    fast = sweep_run.run_chunk(tasks, cells, ["ordinary", "linked"], 7, engine="fast")
+    assert calls == [2, 2]  # SimPy ran the through-lane cell only, both schemes
+    simpy = sweep_run.run_chunk(tasks, cells, ["ordinary", "linked"], 7, engine="simpy")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(fast), pd.DataFrame(simpy), check_exact=False, rtol=1e-9, atol=1e-9
+    )
+    monkeypatch.undo()
+    spec = {
+        "base": "default",
+        "parameters": {"approach.through_lanes": [0, 2], "simulation.duration_s": [300.0]},
+        "schemes": ["linked"],
+        "replications": 1,
+        "seed": 3,
+    }
+    with pytest.warns(UserWarning, match=r"1 of 2 cells run on the SimPy engine"):
+        rows = sweep_run.sweep(spec, backend="serial")
+    assert sorted(rows["approach.through_lanes"].unique()) == [0, 2]

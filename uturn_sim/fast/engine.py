@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from uturn_sim.fast import THROUGH_LANES_REFUSAL
 from uturn_sim.fast.kernel import run_batch
 from uturn_sim.fast.rules import pack_rules
 from uturn_sim.model.lane import LaneRules
@@ -49,7 +50,16 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
         The scheme's lane rules.
     end_s
         Simulated horizon, s (``scenario.simulation.end_s``).
+
+    Raises
+    ------
+    NotImplementedError
+        When ``rules.through_lanes`` > 0 or ``batch`` carries through vehicles (its
+        scenario has ``approach.through_lanes`` > 0): the compiled engine does not
+        model the approach's through lanes yet.
     """
+    if len(batch.through_t):
+        raise NotImplementedError(THROUGH_LANES_REFUSAL)
     n = len(batch.t)
     rf = np.full((2, n), np.nan)
     ri = np.zeros((4, n), dtype=np.int64)

@@ -2,7 +2,9 @@
 
 Every field of ``LaneRules`` must be known here: a field added to the rules without
 being handled by the compiled engine is an error (:func:`pack_rules` raises), never
-silently ignored.
+silently ignored.  The fields of the approach's through lanes (:data:`APPROACH_FIELDS`)
+are accepted only with ``through_lanes`` = 0, where they change nothing; the compiled
+engine models the left-turn bay alone and refuses through lanes.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ import dataclasses
 
 import numpy as np
 
+from uturn_sim.fast import THROUGH_LANES_REFUSAL
 from uturn_sim.model.lane import LaneRules
 
-__all__ = ["FIELDS", "pack_rules"]
+__all__ = ["APPROACH_FIELDS", "FIELDS", "pack_rules"]
+
+#: ``LaneRules`` fields of the approach's through lanes, not modelled by the compiled
+#: engine: allowed only when ``through_lanes`` is 0 (the others then do nothing)
+APPROACH_FIELDS = ("through_lanes", "bay_opening_m", "through_headway_s", "avoid_blocked_lane")
 
 (
     LINKED,
@@ -72,11 +79,14 @@ def pack_rules(rules: LaneRules) -> np.ndarray:
     Raises
     ------
     NotImplementedError
-        If ``rules`` has a field the compiled engine does not implement.
+        If ``rules`` has a field the compiled engine does not implement, or
+        ``through_lanes`` > 0 (:data:`~uturn_sim.fast.THROUGH_LANES_REFUSAL`).
     """
+    if getattr(rules, "through_lanes", 0) > 0:
+        raise NotImplementedError(THROUGH_LANES_REFUSAL)
     out = np.zeros(len(FIELDS))
     for f in dataclasses.fields(rules):
-        if f.name == "scheme":
+        if f.name == "scheme" or f.name in APPROACH_FIELDS:
             continue
         if f.name not in FIELDS:
             raise NotImplementedError(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from uturn_sim.fast import check_scenario
 from uturn_sim.fast.engine import run_records
 from uturn_sim.fast.measures import summarize_batch
 from uturn_sim.model.schemes import Linked, Ordinary, Scheme, get_scheme
@@ -63,8 +64,10 @@ def summaries(
     Raises
     ------
     NotImplementedError
-        For a scheme the compiled engine does not implement (use ``engine="simpy"``).
+        For a scheme the compiled engine does not implement, or a scenario with
+        ``approach.through_lanes`` > 0 (use ``engine="simpy"``).
     """
+    check_scenario(scenario)
     objs = [get_scheme(s) for s in schemes]
     for o in objs:
         if not supports(o):

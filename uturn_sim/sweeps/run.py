@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
-from uturn_sim.fast import check_engine
+from uturn_sim.fast import THROUGH_LANES_REFUSAL, check_engine, models
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import Scheme, get_scheme, scheme_names
 from uturn_sim.scenario.model import Scenario
@@ -61,7 +62,9 @@ def run_chunk(
     read ``geometry.slots``) is simulated once per replication and its summary shared
     across those cells: the rows are identical to re-running it.  ``engine="fast"``
     (default) runs each cell's replications as one compiled batch
-    (:mod:`uturn_sim.fast`); ``"simpy"`` runs the reference model: identical rows.
+    (:mod:`uturn_sim.fast`), except cells the compiled engine does not model
+    (``approach.through_lanes`` > 0), which fall back to the reference model;
+    ``"simpy"`` runs the reference model everywhere: identical rows.
     """
     rows = []
     shared: dict[str, list[dict[str, Any]]] = {}
@@ -104,6 +107,8 @@ def _fill_fast(
             if not todo:
                 continue
             scn = scn or Scenario.model_validate(scenarios[cell])
+            if not models(scn):  # through lanes: run_chunk's SimPy loop simulates the cell
+                break
             frame = summaries(scn, [scheme], seed, todo)
             recs = frame.drop(columns="replication").to_dict("records")
             for k, r in enumerate(todo):
@@ -154,7 +159,9 @@ def sweep(
         Called with one line per repair made to an existing ``out`` on resume.
     engine
         ``"fast"`` (compiled engine, default) or ``"simpy"`` (reference model); the rows
-        are identical.
+        are identical.  The compiled engine does not model ``approach.through_lanes`` > 0
+        yet: with ``"fast"`` such cells fall back to the reference model (a
+        ``UserWarning`` says how many), the other cells stay compiled.
 
     Raises
     ------
@@ -191,6 +198,13 @@ def sweep(
     loaded = spec if isinstance(spec, LoadedSweep) else load_sweep(spec, max_tasks=max_tasks)
     spec, base, scenarios = loaded
     cells = spec.cells()
+    slow = sum(not models(s) for s in scenarios) if engine == "fast" else 0
+    if slow:
+        warnings.warn(
+            f"engine fast: {slow} of {len(scenarios)} cells run on the SimPy engine "
+            f"({THROUGH_LANES_REFUSAL})",
+            stacklevel=2,
+        )
     tasks = [(c, r) for c in range(len(cells)) for r in range(spec.replications)]
     if len(tasks) > max_tasks:  # a LoadedSweep made with a higher cap
         raise ScenarioError([_too_many(len(cells), spec.replications, max_tasks)], what="sweep")
