@@ -98,9 +98,9 @@ def warmup() -> float:
     t0 = time.perf_counter()
     empty = ArrivalBatch.from_tables([], [])
     from uturn_sim.model.schemes import get_scheme
-    from uturn_sim.scenario.loading import default_scenario
+    from uturn_sim.scenario.loading import default_scenario, update_scenario
 
-    scn = default_scenario()
+    scn = update_scenario(default_scenario(), {"approach.through_lanes": 0})
     for name in ("ordinary", "linked"):
         run_records(empty, get_scheme(name).rules(scn), 1.0)
     _measures_warmup()
