@@ -3,6 +3,11 @@
 The files in ``tests/golden`` were written by the code they pin; a change of the
 model's rules must regenerate them on purpose (``python tests/test_golden.py``),
 never to make a refactor pass.
+
+``tests/golden/bay_only`` holds the files the bay-alone model wrote before the
+approach's through lanes existed (commit e228249); they are never regenerated:
+``approach.through_lanes: 0`` must reproduce them exactly, which is what keeps the
+switch honest.
 """
 
 from __future__ import annotations
@@ -12,27 +17,37 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pandas as pd
+import yaml
+
 import uturn_sim as us
 from uturn_sim.cli import main
+from uturn_sim.scenario.loading import scenario_to_yaml, update_scenario
 
 GOLDEN = Path(__file__).with_name("golden")
+BAY_ONLY = GOLDEN / "bay_only"
 
 
-def _compare_text() -> str:
+def _compare_text(*argv: str) -> str:
     buf = io.StringIO()
     with redirect_stdout(buf):
-        assert main(["compare"]) == 0
+        assert main(["compare", *argv]) == 0
     return buf.getvalue()
 
 
-def _vehicles_csv(scheme: str) -> str:
-    return us.simulate(us.default_scenario(), scheme, seed=3).vehicles.to_csv(index=False)
+def _vehicles_csv(scheme: str, scenario: us.Scenario | None = None) -> str:
+    scn = scenario or us.default_scenario()
+    return us.simulate(scn, scheme, seed=3).vehicles.to_csv(index=False)
 
 
-def _sweep_csv(tmp: Path) -> str:
+def _sweep_csv(tmp: Path, spec: Path = GOLDEN / "sweep_small.yaml") -> str:
     out = tmp / "sweep.csv"
-    us.sweep(GOLDEN / "sweep_small.yaml", backend="serial", out=out)
+    us.sweep(spec, backend="serial", out=out)
     return out.read_text()
+
+
+def _bay_only() -> us.Scenario:
+    return update_scenario(us.default_scenario(), {"approach.through_lanes": 0})
 
 
 def test_default_compare_output_is_unchanged():
@@ -47,6 +62,26 @@ def test_vehicle_records_are_unchanged():
 
 def test_sweep_csv_is_unchanged(tmp_path):
     assert _sweep_csv(tmp_path) == (GOLDEN / "sweep_small.csv").read_text()
+
+
+def test_through_lanes_off_reproduces_the_bay_model_exactly(tmp_path):
+    """``approach.through_lanes: 0`` gives the bay-alone model's outputs, to the byte."""
+    path = tmp_path / "bay_only.yaml"
+    path.write_text(scenario_to_yaml(_bay_only()))
+    assert _compare_text(str(path)) == (BAY_ONLY / "compare_default.txt").read_text()
+    for scheme in ("ordinary", "linked"):
+        want = (BAY_ONLY / f"vehicles_{scheme}_seed3.csv").read_text()
+        cols = list(pd.read_csv(io.StringIO(want)).columns)  # the columns it had then
+        got = us.simulate(_bay_only(), scheme, seed=3).vehicles
+        assert got[cols].to_csv(index=False) == want, scheme
+        assert (got["lane"] == 0).all() and got["bay_entry_s"].equals(got["arrival_s"])
+    spec = yaml.safe_load((GOLDEN / "sweep_small.yaml").read_text())
+    spec["parameters"]["approach.through_lanes"] = [0]
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    got = pd.read_csv(io.StringIO(_sweep_csv(tmp_path, tmp_path / "spec.yaml")))
+    want = pd.read_csv(BAY_ONLY / "sweep_small.csv")
+    got = got[got["movement"] != "through"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True)
 
 
 if __name__ == "__main__":  # regenerate on purpose after a deliberate rule change

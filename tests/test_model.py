@@ -15,7 +15,10 @@ def test_conservation_and_nonnegative_delay(default_pair):
         assert list(v.columns) == list(VEHICLE_COLUMNS)
         done = v["departure_s"].notna()
         assert (v.loc[done, "departure_s"] >= v.loc[done, "arrival_s"]).all()
-        assert (v.loc[done, "reached_s"] <= v.loc[done, "departure_s"] + 1e-9).all()
+        assert (v.loc[done, "reached_s"].dropna() <= v.loc[done, "departure_s"] + 1e-9).all()
+        bay = v["lane"] == 0
+        assert v.loc[bay & done, "reached_s"].notna().all()
+        assert (v.loc[bay, "bay_entry_s"].dropna() >= v.loc[bay, "arrival_s"] - 1e-9).all()
 
 
 def test_schemes_see_identical_arrivals(default_pair):
@@ -44,7 +47,8 @@ def test_simulate_equals_replication_zero_of_compare(default):
 
 def test_ordinary_is_fifo(default_pair):
     v = default_pair[0].vehicles.dropna(subset=["departure_s"])
-    assert v["departure_s"].is_monotonic_increasing
+    for _, lane in v.groupby("lane"):  # the bay, and each through lane
+        assert lane["departure_s"].is_monotonic_increasing
 
 
 def test_linked_uturns_beat_ordinary_on_default(default):
@@ -58,9 +62,11 @@ def test_linked_uturns_beat_ordinary_on_default(default):
 def test_summary_measures_are_consistent(default_pair):
     for res in default_pair:
         s = res.summary().set_index("movement")
-        assert s.loc["all", "arrived"] == s.loc["uturn", "arrived"] + s.loc["left", "arrived"]
+        assert s.loc["all", "arrived"] == s.loc[["uturn", "left", "through"], "arrived"].sum()
         assert s.loc["all", "queue_max_veh"] >= s.loc["all", "queue_p95_veh"] >= 0
         assert s.loc["all", "queue_mean_m"] == pytest.approx(7.5 * s.loc["all", "queue_mean_veh"])
+        total = s.loc[["uturn", "left", "through"], "total_delay_veh_h_per_h"].sum()
+        assert s.loc["all", "total_delay_veh_h_per_h"] == pytest.approx(total)
         assert s.loc["uturn", "los"] in "ABCDEF"
         q = res.queue
         assert list(q.columns) == ["t_s", "queue_veh", "queue_m", "slots_occupied"]

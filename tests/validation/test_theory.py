@@ -121,6 +121,13 @@ def test_signalized_delay_webster_and_hcm():
     assert webster_delay(0.1, 0.5, 60, 24) > hcm_uniform_delay(0.1, 0.5, 60, 24)
 
 
+def test_through_delay_without_bay_interaction_is_webster_and_hcm():
+    """The approach's through lanes, empty bay: each lane is Webster's signalized queue."""
+    frame = run_webster([0.3, 0.5, 0.7, 0.9], replications=REPS, movement="through")
+    assert_theory_inside(frame, slack=0.10)
+    assert (frame["ci_high"] >= frame["hcm_d1"]).all()
+
+
 def test_littles_law_on_records():
     scn = us.load_scenario("scenarios/liuyuan_longshan_offpeak.yaml")
     scn = scn.model_copy(
@@ -131,15 +138,32 @@ def test_littles_law_on_records():
 
 
 def test_littles_law_sample_path_identity(default_pair):
-    """Over the whole run, area under N(t) equals the summed time in the system, exactly."""
+    """Over the whole run, area under N(t) equals the summed time in the system, exactly:
+    for the bay's demand (``Result.queue``) and for the whole approach, lane by lane
+    (``Result.lane_queues``: the bay, and each through lane with lane 1's waiting bay cars).
+    """
     for res in default_pair:
         T = res.scenario.simulation.end_s
-        q = res.queue
-        t = np.append(q["t_s"].to_numpy(), T)
-        area = np.sum(np.diff(np.clip(t, 0, T)) * q["queue_veh"].to_numpy())
         v = res.vehicles
-        total = np.sum(np.minimum(v["departure_s"].fillna(T), T) - v["arrival_s"])
-        assert area == pytest.approx(total, rel=1e-9)
+
+        def area(t, n, T=T):
+            t = np.append(t, T)
+            return np.sum(np.diff(np.clip(t, 0, T)) * n)
+
+        def time_in(sel, v=v, T=T):
+            dep = np.minimum(v.loc[sel, "departure_s"].fillna(T), T)
+            return np.sum(dep - v.loc[sel, "arrival_s"])
+
+        q = res.queue
+        bay = v["lane"] == 0
+        assert area(q["t_s"].to_numpy(), q["queue_veh"].to_numpy()) == pytest.approx(
+            time_in(bay), rel=1e-9
+        )
+        lq = res.lane_queues()
+        cols = [c for c in lq.columns if c.endswith("_veh")]
+        assert len(cols) == 1 + res.scenario.approach.through_lanes
+        total = area(lq["t_s"].to_numpy(), lq[cols].sum(axis=1).to_numpy())
+        assert total == pytest.approx(time_in(np.ones(len(v), bool)), rel=1e-9)
 
 
 def test_common_random_numbers_reduce_variance(default):

@@ -17,12 +17,16 @@ import numpy as np
 from uturn_sim.measures.safety import CONFLICT_PET_S, PET_THRESHOLDS_S
 
 __all__ = [
+    "APPROACH_ONLY",
+    "APPROACH_WIDE",
     "COMPARED",
     "LOS_SIGNALIZED",
     "LOS_UNSIGNALIZED",
     "MEASURES",
+    "ROWS",
     "RUN_TABLE",
     "UTURN_ONLY",
+    "LaneOneRecords",
     "Measure",
     "MovementRecords",
     "level_of_service",
@@ -40,6 +44,32 @@ def level_of_service(delay_s: float, thresholds: tuple[float, ...] = LOS_SIGNALI
     if not np.isfinite(delay_s):
         return "-"
     return "ABCDEF"[int(np.searchsorted(np.asarray(thresholds), delay_s, side="left"))]
+
+
+#: the summary's rows: the bay's movements, the approach's through movement, everything
+ROWS: tuple[str, ...] = ("uturn", "left", "through", "all")
+
+
+@dataclass(frozen=True)
+class LaneOneRecords:
+    """Through lane 1 next to the bay over the measured period (NaN: bay alone).
+
+    Attributes
+    ----------
+    entrance_share : share of the period the through queue stood past the bay opening
+    entrance_cycles : signal cycles in which it did, for some time
+    spillback_share : share of the period a bay vehicle waited in lane 1 for room in
+        the bay (lane 1 blocked by the bay's queue)
+    spillback_cycles : signal cycles in which that happened
+    """
+
+    entrance_share: float
+    entrance_cycles: float
+    spillback_share: float
+    spillback_cycles: float
+
+
+_NO_LANE_ONE = LaneOneRecords(np.nan, np.nan, np.nan, np.nan)
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,10 @@ class MovementRecords:
     pet_s : U-turn row only: post-encroachment time (min of before/after) of each
         U-turn starting in the period, s (:mod:`uturn_sim.measures.safety`); ``None``
         for the other rows
+    persons : occupancy of each departed vehicle, persons
+    entry_wait_s : bay vehicles among the departed: time from arrival to turning into
+        the bay, s (0 for the bay alone; empty for the through row)
+    lane_one : the approach's through lane 1 (:class:`LaneOneRecords`)
     """
 
     hours: float
@@ -79,6 +113,27 @@ class MovementRecords:
     veh_per_platoon: float
     in_system_end: int
     pet_s: np.ndarray | None = None
+    persons: np.ndarray | None = None
+    entry_wait_s: np.ndarray | None = None
+    lane_one: LaneOneRecords = _NO_LANE_ONE
+
+    @property
+    def total_delay_h(self) -> float:
+        """Sum of the departed vehicles' control delay per hour of the period, veh·h/h."""
+        return float(self.delay_s.sum()) / 3600.0 / self.hours
+
+    @property
+    def person_delay_h(self) -> float:
+        """Person delay per hour of the period, person·h/h (NaN without occupancies)."""
+        if self.persons is None:
+            return np.nan
+        return float(np.sum(self.delay_s * self.persons)) / 3600.0 / self.hours
+
+    @property
+    def mean_entry_wait_s(self) -> float:
+        """Mean wait to turn into the bay, s/veh (NaN: no bay vehicle)."""
+        w = self.entry_wait_s
+        return float(w.mean()) if w is not None and w.size else np.nan
 
     def pet_share_below(self, limit_s: float) -> float:
         """Share of U-turns with PET below ``limit_s`` s (NaN: not the U-turn row, or none)."""
@@ -295,6 +350,51 @@ MEASURES: tuple[Measure, ...] = (
     ),
     _m("pet_p5_s", "s", "5th pct PET, s", lambda r: r.pet_quantile(0.05)),
     _m(
+        "total_delay_veh_h_per_h",
+        "veh·h/h",
+        "total control delay, veh·h per hour",
+        lambda r: r.total_delay_h,
+        short="delay veh·h/h",
+    ),
+    _m(
+        "person_delay_h_per_h",
+        "person·h/h",
+        "total person delay, person·h per hour",
+        lambda r: r.person_delay_h,
+    ),
+    _m(
+        "bay_entry_wait_s",
+        "s/veh",
+        "wait in through lane 1 to enter the bay, s/veh",
+        lambda r: r.mean_entry_wait_s,
+    ),
+    _m(
+        "entrance_blocked_share",
+        "share",
+        "time the through queue blocks the bay entrance, share",
+        lambda r: r.lane_one.entrance_share,
+        aggregate="share",
+    ),
+    _m(
+        "entrance_blocked_cycles",
+        "cycles",
+        "cycles with the bay entrance blocked",
+        lambda r: r.lane_one.entrance_cycles,
+    ),
+    _m(
+        "lane_blocked_share",
+        "share",
+        "time bay spillback blocks through lane 1, share",
+        lambda r: r.lane_one.spillback_share,
+        aggregate="share",
+    ),
+    _m(
+        "lane_blocked_cycles",
+        "cycles",
+        "cycles with through lane 1 blocked by spillback",
+        lambda r: r.lane_one.spillback_cycles,
+    ),
+    _m(
         "in_system_end",
         "veh",
         "in the lane at the end, veh",
@@ -327,6 +427,27 @@ COMPARED: tuple[str, ...] = (
     "veh_per_platoon",
     *(f"pet_below_{str(x).replace('.', '_')}_s" for x in PET_THRESHOLDS_S),
     "conflicts_per_h",
+    "total_delay_veh_h_per_h",
+    "person_delay_h_per_h",
+    "bay_entry_wait_s",
+    "entrance_blocked_share",
+    "entrance_blocked_cycles",
+    "lane_blocked_share",
+    "lane_blocked_cycles",
+)
+#: measures of lane 1's state: the same in every row (tables show them once, in ``all``)
+APPROACH_WIDE: tuple[str, ...] = (
+    "entrance_blocked_share",
+    "entrance_blocked_cycles",
+    "lane_blocked_share",
+    "lane_blocked_cycles",
+)
+#: measures that mean something only when the approach's through lanes are modelled
+APPROACH_ONLY: tuple[str, ...] = (
+    "total_delay_veh_h_per_h",
+    "person_delay_h_per_h",
+    "bay_entry_wait_s",
+    *APPROACH_WIDE,
 )
 #: measures defined for the U-turn row only (NaN elsewhere; tables may leave them out)
 UTURN_ONLY: tuple[str, ...] = (

@@ -13,6 +13,8 @@ from uturn_sim.measures.catalog import (
     LOS_SIGNALIZED,
     LOS_UNSIGNALIZED,
     MEASURES,
+    ROWS,
+    LaneOneRecords,
     MovementRecords,
     level_of_service,
 )
@@ -93,6 +95,37 @@ def _share_above(t: np.ndarray, level: np.ndarray, limit: float, t0: float, t1: 
     return min(1.0, float(np.sum(w[level > limit + 1e-9]) / (t1 - t0)))  # no rounding above 1
 
 
+def lane_one_records(
+    lane_one: tuple[np.ndarray, np.ndarray] | None,
+    t0: float,
+    t1: float,
+    cycle_s: float,
+    offset_s: float = 0.0,
+) -> LaneOneRecords:
+    """Share of ``[t0, t1)`` and number of signal cycles with through lane 1 in each state.
+
+    ``lane_one`` is ``Result.lane_one`` (``None``: the bay alone, every value NaN).
+    A cycle counts if the state held for some time within it and within ``[t0, t1)``;
+    cycles start at ``offset_s + k * cycle_s``.
+    """
+    if lane_one is None:
+        return LaneOneRecords(np.nan, np.nan, np.nan, np.nan)
+    t, state = lane_one
+    edges = np.clip(np.append(t, np.inf), t0, t1)
+    a, b = edges[:-1], edges[1:]
+    out = []
+    for s in (1, 2):
+        on = (state == s) & (b > a)
+        share = float(np.sum(b[on] - a[on]) / (t1 - t0))
+        first = np.floor((a[on] - offset_s) / cycle_s).astype(np.int64)
+        last = np.ceil((b[on] - offset_s) / cycle_s).astype(np.int64) - 1
+        cycles = set()
+        for f, g in zip(first.tolist(), last.tolist(), strict=True):
+            cycles.update(range(f, g + 1))
+        out += [min(1.0, share), float(len(cycles))]
+    return LaneOneRecords(*out)
+
+
 def summarize(
     vehicles: pd.DataFrame,
     t0: float,
@@ -101,10 +134,15 @@ def summarize(
     gap_index: np.ndarray | None = None,
     protected: np.ndarray | None = None,
     pet_s: np.ndarray | None = None,
+    lane_one: tuple[np.ndarray, np.ndarray] | None = None,
+    cycle_s: float = np.nan,
+    offset_s: float = 0.0,
 ) -> pd.DataFrame:
     """Every declared measure (:data:`~uturn_sim.measures.catalog.MEASURES`) per movement.
 
-    Rows: ``uturn``, ``left`` and ``all`` (the whole lane).
+    Rows (:data:`~uturn_sim.measures.catalog.ROWS`): ``uturn``, ``left``, ``through``
+    (no vehicles unless the approach's through lanes are modelled) and ``all`` (every
+    vehicle of the approach: the bay's, and the through lanes' when modelled).
 
     Parameters
     ----------
@@ -123,6 +161,9 @@ def summarize(
         Per vehicle, the post-encroachment time of its U-turn, s (NaN: none; see
         :func:`uturn_sim.measures.safety.pet_times`).  The U-turn row's safety
         measures use the U-turns starting in ``[t0, t1)``; without it they are NaN.
+    lane_one, cycle_s, offset_s
+        ``Result.lane_one`` and the signal's cycle and offset, s, for the blocking
+        measures of through lane 1 (:func:`lane_one_records`; NaN for the bay alone).
     """
     hours = (t1 - t0) / 3600.0
     a = vehicles["arrival_s"].to_numpy()
@@ -132,19 +173,20 @@ def summarize(
     platoon = vehicles["platoon"].to_numpy()
     length = vehicles["length_m"].to_numpy()
     spilled = vehicles["spilled"].to_numpy()
-    lane_t, lane_m = queue_steps(a, d, length)
+    movement = vehicles["movement"].to_numpy()
+    bay = movement != "through"
+    entry_wait = vehicles["bay_entry_s"].to_numpy() - a
+    persons = vehicles["occupancy"].to_numpy()
+    lane_t, lane_m = queue_steps(a[bay], d[bay], length[bay])
     spill_share = _share_above(lane_t, lane_m, storage_m, t0, t1)
+    blocking = lane_one_records(lane_one, t0, t1, cycle_s, offset_s)
     rows = []
-    for name in ("uturn", "left", "all"):
-        sel = (
-            np.ones(len(vehicles), bool)
-            if name == "all"
-            else (vehicles["movement"] == name).to_numpy()
-        )
+    for name in ROWS:
+        sel = np.ones(len(vehicles), bool) if name == "all" else movement == name
         in_win = sel & (a >= t0) & (a < t1)
         done = in_win & ~np.isnan(d)
         qt, qn = queue_steps(a[sel], d[sel])
-        mt, mm = (lane_t, lane_m) if name == "all" else queue_steps(a[sel], d[sel], length[sel])
+        mt, mm = queue_steps(a[sel], d[sel], length[sel])
         per_gap = per_platoon = np.nan
         in_gap = sel & (vehicles["served_by"] == "gap").to_numpy() & (d >= t0) & (d < t1)
         if in_gap.any():
@@ -170,6 +212,9 @@ def summarize(
             pet_s=None
             if pet_s is None or name != "uturn"
             else pet_s[sel & (d >= t0) & (d < t1) & ~np.isnan(pet_s)],
+            persons=persons[done],
+            entry_wait_s=entry_wait[done & bay & ~np.isnan(entry_wait)],
+            lane_one=blocking,
         )
         rows.append({"movement": name, **{m.name: m.compute(rec) for m in MEASURES}})
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

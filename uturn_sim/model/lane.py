@@ -38,7 +38,9 @@ class LaneRules:
     in a gap that is already open, and to react to the car ahead moving.
     ``min_pet_s`` > 0 adds a safety margin to gap acceptance (:meth:`LaneState.plan_uturn`)
     with the turn's ``conflict_entry_s`` and ``turn_clear_s``; 0 leaves the critical gap
-    alone.
+    alone.  ``through_lanes`` > 0 models the approach's through lanes
+    (:mod:`uturn_sim.model.approach`): the bay opens ``bay_opening_m`` upstream of the
+    stop line and through vehicles pass ``through_headway_s`` apart.
     """
 
     scheme: str
@@ -62,6 +64,10 @@ class LaneRules:
     min_pet_s: float = 0.0
     conflict_entry_s: float = 0.0
     turn_clear_s: float = 0.0
+    through_lanes: int = 0
+    bay_opening_m: float = 0.0
+    through_headway_s: float = 2.0
+    avoid_blocked_lane: bool = True
 
 
 class Vehicle:
@@ -112,6 +118,8 @@ class LaneState:
         self.linked = rules.slot_service
         self.head: Any = None  # wake-up signals of the serving processes (set by the engine)
         self.slots: Any = None
+        self.on_leave: Callable[[float], None] | None = None  # the bay entrance, if modelled
+        self.approach: Any = None  # its ThroughLanes (set by the engine)
         self.gaps = GapFinder(table.conflict_t)
         self.lane: list[Vehicle] = []  # front (stop line) first
         self.planned: Vehicle | None = None  # the slot vehicle the slot server waits for
@@ -152,7 +160,7 @@ class LaneState:
         pos = self.back_place()
         v.pos = pos
         v.seen = self.rolls
-        self.spilled[i] = self.lane_m + length > r.storage_m + 1e-9
+        self.spilled[i] |= self.lane_m + length > r.storage_m + 1e-9
         self.lane_m += length
         self.lane.append(v)
         self.emit(now, "arrive", i, pos)
@@ -185,6 +193,11 @@ class LaneState:
         for v in self.lane:
             if v.ready <= end_s:
                 self.end_leg(v)
+
+    def left(self, now: float) -> None:
+        """A vehicle has left and the file has moved up at ``now`` (s): open the entrance."""
+        if self.on_leave is not None:
+            self.on_leave(now)
 
     def remove(self, pos: int, now: float, how: int) -> Vehicle:
         """The vehicle at ``pos`` starts its turn at ``now`` (s) and leaves the file."""

@@ -75,10 +75,11 @@ def simulate(
     return Result(
         scheme=sch.name,
         scenario=scenario,
-        vehicles=vehicle_frame(table, st, scenario.behaviour),
+        vehicles=vehicle_frame(table, st, scenario.behaviour, scenario.vehicle_mix),
         seed_entropy=table.seed_entropy,
         spawn_key=table.spawn_key,
         arrivals=table,
         has_slots=sch.has_slots,
         events=frame,
+        lane_one=None if st.approach is None else st.approach.states(),
     )

@@ -209,7 +209,7 @@ Default intersection without the peak profile, 4 h measured, 10 replications: ra
 λW (arrival rate × mean time in the lane of vehicles arriving in the period) to L
 (time-weighted mean number in the lane); 1 expected up to edge effects.
 
-{_md(little, ["scheme", "sim", "ci_low", "ci_high", "theory", "rel_error"])}
+{_md(little, ["scheme", "movement", "sim", "ci_low", "ci_high", "theory", "rel_error"])}
 
 ## 6. Common random numbers pay
 

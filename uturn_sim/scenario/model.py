@@ -125,6 +125,12 @@ class Approach(StrictModel):
         description="Taper upstream of the bay's full-width storage that a car can already "
         "enter, m (0: assumption, pessimistic).",
     )
+    avoid_blocked_lane: bool = Field(
+        True,
+        description="A through driver bound for lane 1 takes lane 2 when a bay vehicle stands "
+        "in lane 1 and lane 2's queue is shorter (true: assumption; false: nobody changes "
+        "lanes, the upper bound of the blocking cost).",
+    )
 
 
 class Phase(StrictModel):

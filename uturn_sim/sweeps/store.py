@@ -32,10 +32,11 @@ from typing import Any
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
+from uturn_sim.measures.catalog import ROWS
 
 __all__ = ["MOVEMENTS", "SweepStore", "atomic_write_text"]
 
-MOVEMENTS = ("uturn", "left", "all")  # rows per (task, scheme), in the order run_chunk gives
+MOVEMENTS = ROWS  # rows per (task, scheme), in the order run_chunk gives
 MANIFEST_FORMAT = 1
 _TEXT_MEASURE = re.compile(r"^([A-F-]|True|False)$")
 

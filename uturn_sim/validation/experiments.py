@@ -173,12 +173,19 @@ def run_capacity(
     return pd.DataFrame(rows)
 
 
-def webster_scenario(x: float, *, duration_s: float = 7200.0, seed: int = 1) -> Scenario:
-    """Left-turners alone, Poisson, C = 60 s, effective green 24 s, s = 1800 veh/h, degree ``x``."""
+def webster_scenario(
+    x: float, *, duration_s: float = 7200.0, seed: int = 1, movement: str = "left"
+) -> Scenario:
+    """One signalized movement alone, Poisson, C = 60 s, g = 24 s, degree of saturation ``x``.
+
+    Saturation flow 1800 veh/h per lane; the left-turn bay (``movement="left"``), or two
+    through lanes of the approach with an empty bay (``"through"``).
+    """
     q = x * 1800.0 * 24.0 / 60.0
+    through = movement == "through"
     return validate_mapping(
         {
-            "name": f"webster x={x:g}",
+            "name": f"webster x={x:g} {movement}",
             "simulation": {
                 "duration_s": duration_s,
                 "warmup_s": 900,
@@ -186,16 +193,18 @@ def webster_scenario(x: float, *, duration_s: float = 7200.0, seed: int = 1) -> 
                 "seed": seed,
             },
             "geometry": {"storage_m": 2000, "slots": 1},
+            "approach": {"through_lanes": 2 if through else 0},
             "signal": {
                 "cycle_s": 60,
                 "phases": [
                     {"name": "other", "green_s": 26, "serves": []},
-                    {"name": "left", "green_s": 24, "serves": ["left", "uturn"]},
+                    {"name": "main", "green_s": 24, "serves": ["left", "uturn", "through"]},
                 ],
             },
             "demand": {
                 "uturn": {"flow_veh_h": 0},
-                "left": {"flow_veh_h": q},
+                "left": {"flow_veh_h": 0 if through else q},
+                "through": {"flow_veh_h": 2 * q if through else 0},
                 "opposing_through": {"flow_veh_h": 0},
                 "cross_right": {"flow_veh_h": 0},
                 "cross_left": {"flow_veh_h": 0},
@@ -205,28 +214,35 @@ def webster_scenario(x: float, *, duration_s: float = 7200.0, seed: int = 1) -> 
 
 
 def run_webster(
-    xs: Sequence[float], *, replications: int = 5, duration_s: float = 7200.0
+    xs: Sequence[float],
+    *,
+    replications: int = 5,
+    duration_s: float = 7200.0,
+    movement: str = "left",
 ) -> pd.DataFrame:
-    """Mean queue delay of left-turners against Webster (``theory``) and HCM d1 (``hcm_d1``).
+    """Mean queue delay of one lane's movement against Webster (``theory``) and HCM d1.
 
-    Webster's and HCM's formulas are vertical-queue delays: compared with the
-    simulated queue delay (start of the turn - arrival), not the control delay,
-    which adds the geometric part.
+    ``movement``: ``"left"`` (the bay's left-turners) or ``"through"`` (the approach's
+    two through lanes, per-lane flow as the left-turners'; no bay vehicle, so no
+    interaction).  Webster's and HCM's formulas are vertical-queue delays: compared
+    with the simulated queue delay (start of the turn or stop-line passage - arrival),
+    not the control delay, which adds the geometric part.
     """
     rows = []
     for x in xs:
-        scn = webster_scenario(x, duration_s=duration_s)
-        q = scn.demand.left.flow_veh_h / 3600.0
+        scn = webster_scenario(x, duration_s=duration_s, movement=movement)
+        q = x * 1800.0 * 24.0 / 60.0 / 3600.0  # per lane, veh/s
         d = [
             simulate(scn, "ordinary", replication=r)
             .summary()
             .set_index("movement")
-            .loc["left", "queue_delay_mean_s"]
+            .loc[movement, "queue_delay_mean_s"]
             for r in range(replications)
         ]
         row = _rows("webster", "x", x, np.asarray(d), float(webster_delay(q, 0.5, 60.0, 24.0)))
         row["hcm_d1"] = float(hcm_uniform_delay(q, 0.5, 60.0, 24.0))
         row["sim_uniform_arrivals"] = uniform_arrival_delay(x)
+        row["movement"] = movement
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -266,27 +282,37 @@ def uniform_arrival_delay(x: float, duration_s: float = 36000.0, phases: int = 7
 
 
 def littles_law(scn: Scenario, replications: int = 5) -> pd.DataFrame:
-    """Time-weighted mean number in the lane ``L`` against ``λ W`` over the measured period.
+    """Time-weighted mean number in the system ``L`` against ``λ W``, per movement.
 
-    ``L`` counts every vehicle in the lane during ``[t0, t1)``; ``λ W`` uses the
-    vehicles arriving in it (rate and mean time in the system), so they differ
-    only by edge effects that vanish as the period grows.
+    For each scheme and movement (``uturn``, ``left``, ``through`` when the approach's
+    through lanes are modelled, and ``all``), ``L`` counts the movement's vehicles in
+    the system during ``[t0, t1)``; ``λ W`` uses the vehicles arriving in it (rate
+    and mean time in the system), so they differ only by edge effects that vanish
+    as the period grows.
     """
+    movements = ["uturn", "left", "all"]
+    if scn.approach.through_lanes and scn.demand.through.flow_veh_h > 0:
+        movements.insert(2, "through")
     rows = []
     for scheme in SCHEMES:
-        ratio = []
+        ratio: dict[str, list[float]] = {m: [] for m in movements}
         for r in range(replications):
             res = simulate(scn, scheme, replication=r)
-            s = res.summary().set_index("movement").loc["all"]
+            summary = res.summary().set_index("movement")
             t0, t1 = res.window
             v = res.vehicles
-            win = (v["arrival_s"] >= t0) & (v["arrival_s"] < t1)
-            lam = win.sum() / (t1 - t0)
-            w = (v.loc[win, "departure_s"] - v.loc[win, "arrival_s"]).mean()
-            ratio.append(lam * w / s["queue_mean_veh"])
-        row = _rows("little", "scheme", 0 if scheme == "ordinary" else 1, np.asarray(ratio), 1.0)
-        row["scheme"] = scheme
-        rows.append(row)
+            for m in movements:
+                sel = v["movement"] == m if m != "all" else np.ones(len(v), bool)
+                win = sel & (v["arrival_s"] >= t0) & (v["arrival_s"] < t1)
+                lam = win.sum() / (t1 - t0)
+                w = (v.loc[win, "departure_s"] - v.loc[win, "arrival_s"]).mean()
+                ratio[m].append(lam * w / summary.loc[m, "queue_mean_veh"])
+        for m in movements:
+            code = 0 if scheme == "ordinary" else 1
+            row = _rows("little", "scheme", code, np.asarray(ratio[m]), 1.0)
+            row["scheme"] = scheme
+            row["movement"] = m
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -81,6 +81,10 @@ class Scheme:
             "min_pet_s": b.min_pet_s,
             "conflict_entry_s": b.conflict_entry_s,
             "turn_clear_s": b.turn_clear_s,
+            "through_lanes": scn.approach.through_lanes,
+            "bay_opening_m": g.storage_m + scn.approach.taper_m,
+            "through_headway_s": scn.demand.through.saturation_headway_s,
+            "avoid_blocked_lane": scn.approach.avoid_blocked_lane,
         }
 
     def make_lane(

@@ -91,6 +91,7 @@ class SlotLane(StopLineLane):
         """The vehicle at file index ``pos`` starts its turn at ``now`` (s); the file compacts."""
         gone = self.remove(pos, now, how)
         self._compact(pos, now, how, gone)
+        self.left(now)
 
     def _goes_at_lag(self, f: Vehicle, now: float) -> bool:
         """True if standing slot U-turner ``f`` starts within the start lag from now."""

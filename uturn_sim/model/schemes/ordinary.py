@@ -48,6 +48,7 @@ class StopLineLane(LaneState):
             head = self.lane[0]
             self.reached[head.i] = now  # the queue's move-up is inside the headways
             self.emit(now, "reach", head.i, 0)
+        self.left(now)
 
 
 def stop_line(env: simpy.Environment, st: StopLineLane) -> Generator[simpy.Event, object, None]:
