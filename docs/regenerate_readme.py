@@ -39,12 +39,29 @@ def splice(text: str, name: str, body: str) -> str:
     return pat.sub(lambda m: f"{m[1]}```text\n$ {cmd}\n{body.rstrip()}\n```\n{m[2]}", text)
 
 
+def _vehicle_columns() -> str:
+    from uturn_sim.model.result import VEHICLE_COLUMNS
+
+    rows = [f"| `{k}` | {v} |" for k, v in VEHICLE_COLUMNS.items()]
+    return "\n".join(["| column | meaning |", "|---|---|", *rows]) + "\n"
+
+
+def _measures() -> str:
+    from uturn_sim.measures.catalog import measures_markdown
+
+    return measures_markdown()
+
+
 def splice_reference(text: str) -> str:
-    """``text`` with the generated scenario reference (``uturn-sim schema --markdown``)."""
+    """``text`` with the generated tables: scenario reference, vehicle columns, measures."""
     from uturn_sim.scenario.reference import scenario_reference
 
     pat = re.compile(r"<!-- scenario-reference:begin.*?<!-- scenario-reference:end -->\n", re.S)
-    return pat.sub(lambda m: scenario_reference(), text)
+    text = pat.sub(lambda m: scenario_reference(), text)
+    for name, body in (("vehicle-columns", _vehicle_columns), ("measures", _measures)):
+        pat = re.compile(rf"(<!-- {name}:begin[^>]*-->\n).*?(<!-- {name}:end -->)", re.S)
+        text = pat.sub(lambda m, body=body: f"{m[1]}{body()}{m[2]}", text)
+    return text
 
 
 if __name__ == "__main__":

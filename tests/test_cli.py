@@ -6,6 +6,7 @@ import yaml
 
 import uturn_sim as us
 from uturn_sim.cli import main
+from uturn_sim.measures.catalog import ROWS
 
 from .conftest import ROOT, run_cli
 
@@ -31,7 +32,7 @@ def test_run_prints_table_and_writes_outputs(short_yaml, tmp_path, capsys):
         v.columns
     )
     assert us.load_scenario(out / "scenario.yaml").simulation.duration_s == 900
-    assert len(pd.read_csv(out / "summary.csv")) == 3
+    assert len(pd.read_csv(out / "summary.csv")) == len(ROWS)
 
 
 def test_compare_writes_paired_table(short_yaml, tmp_path, capsys):

@@ -17,6 +17,7 @@ import uturn_sim as us
 import uturn_sim.sweeps.run as run_module
 import uturn_sim.sweeps.store as store_module
 from uturn_sim.cli import main
+from uturn_sim.measures.catalog import ROWS
 
 from .conftest import ROOT
 
@@ -26,7 +27,7 @@ SPEC = {
     "replications": 3,
     "seed": 11,
 }
-PER_TASK = 2 * 3  # schemes x movements
+PER_TASK = 2 * len(ROWS)  # schemes x movements
 
 
 @pytest.fixture(scope="module")

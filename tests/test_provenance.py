@@ -8,6 +8,7 @@ import yaml
 
 import uturn_sim as us
 from uturn_sim.cli import main
+from uturn_sim.measures.catalog import ROWS
 from uturn_sim.provenance import package_version, scenario_hash
 
 from .conftest import ROOT
@@ -71,7 +72,7 @@ def test_format_writes_tables_readable_by_pandas(short_yaml, tmp_path, capsys, f
     )
     read = pd.read_json if fmt == "json" else pd.read_parquet
     summ = read(d / f"summary.{fmt}")
-    assert len(summ) == 3 and "delay_mean_s" in summ.columns
+    assert len(summ) == len(ROWS) and "delay_mean_s" in summ.columns
     assert not (d / "summary.csv").exists()
     assert json.loads((d / "summary.provenance.json").read_text())["format"] == fmt
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import uturn_sim as us
+from uturn_sim.measures.catalog import ROWS
 from uturn_sim.sweeps.run import aggregate, load_sweep, sweep
 
 from .conftest import ROOT, run_cli
@@ -39,7 +40,7 @@ def serial_rows():
 
 def test_tidy_rows_and_common_seeds(serial_rows):
     rows = serial_rows
-    assert len(rows) == 4 * 2 * 3 * 3
+    assert len(rows) == 4 * 2 * 3 * len(ROWS)
     assert list(rows.columns[:6]) == [
         "cell",
         "geometry.slots",
@@ -79,7 +80,7 @@ def test_tidy_rows_and_common_seeds(serial_rows):
 
 def test_aggregate_has_confidence_intervals(serial_rows):
     agg = aggregate(serial_rows)
-    assert len(agg) == 4 * 2 * 3
+    assert len(agg) == 4 * 2 * len(ROWS)
     assert (agg["delay_mean_s_ci_low"] <= agg["delay_mean_s"]).all()
     assert (agg["n"] == 3).all()
 
