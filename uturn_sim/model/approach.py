@@ -18,8 +18,8 @@ m, of the vehicles ahead of it that have not left the lane):
 Every through lane is a signalized FIFO queue discharging at the saturation headway
 in the through effective green.  A through driver bound for lane 1 who arrives while
 a bay vehicle stands in lane 1 takes lane 2 instead if its queue is shorter
-(``approach.avoid_blocked_lane``;
-with it off, nobody changes lanes: the upper bound of the blocking cost).  The state of lane 1
+(``approach.avoid_blocked_lane``; off by default: drivers keep the lane they drew).
+The state of lane 1
 after every change is logged as ``FREE``, ``ENTRANCE_BLOCKED`` (the through queue
 stands past the opening: a bay vehicle arriving now could not reach the bay) or
 ``SPILLBACK`` (a bay vehicle at the opening waits for room in the bay: lane 1 is

@@ -126,10 +126,10 @@ class Approach(StrictModel):
         "enter, m (0: assumption, pessimistic).",
     )
     avoid_blocked_lane: bool = Field(
-        True,
+        False,
         description="A through driver bound for lane 1 takes lane 2 when a bay vehicle stands "
-        "in lane 1 and lane 2's queue is shorter (true: assumption; false: nobody changes "
-        "lanes, the upper bound of the blocking cost).",
+        "in lane 1 and lane 2's queue is shorter (false: drivers keep the lane they drew, "
+        "assumption; on the default it is the less favourable choice for the linked lane).",
     )
 
 

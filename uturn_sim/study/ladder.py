@@ -47,6 +47,12 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("slots without permission", "linked_zhengzhou", "ordinary"),
 )
 MEASURES: tuple[str, ...] = ("delay_mean_s", "throughput_veh_h", "queue_p95_m")
+#: with the approach's through lanes: the through delay and the approach's total delay too
+APPROACH_MEASURES: dict[str, tuple[str, ...]] = {
+    "uturn": MEASURES,
+    "through": ("delay_mean_s",),
+    "all": (*MEASURES, "total_delay_veh_h_per_h"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,23 @@ class Ladder:
     comparison: Comparison
 
     def table(
-        self, measures: Sequence[str] = MEASURES, movements: Sequence[str] = ("uturn", "all")
+        self, measures: Sequence[str] | None = None, movements: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        """One row per (movement, measure, step): ``difference``, ``ci_low``, ``ci_high``, ``n``."""
+        """One row per (movement, measure, step): ``difference``, ``ci_low``, ``ci_high``, ``n``.
+
+        By default the U-turn row and the whole lane (``all``) with :data:`MEASURES`;
+        with the approach's through lanes, :data:`APPROACH_MEASURES` (the through
+        delay and the approach's total delay, veh·h/h, too).
+        """
+        whole = self.comparison.scenario.approach.through_lanes > 0
+        plan = APPROACH_MEASURES if whole else {"uturn": MEASURES, "all": MEASURES}
+        if movements is not None:
+            plan = {m: plan.get(m, MEASURES) for m in movements}
+        if measures is not None:
+            plan = {m: tuple(measures) for m in plan}
         rows = []
-        for movement in movements:
-            for m in measures:
+        for movement, names in plan.items():
+            for m in names:
                 for step, a, b in STEPS:
                     mean, lo, hi, n = self.comparison.difference(a, b, m, movement)
                     rows.append(
@@ -87,7 +104,7 @@ class Ladder:
         ]
         t = self.table()
         for movement in t["movement"].unique():
-            for m in t["measure"].unique():
+            for m in t.loc[t["movement"] == movement, "measure"].unique():
                 sub = t[(t["movement"] == movement) & (t["measure"] == m)]
                 out.append(f"\n[{movement}] {declared(m).label}")
                 out.append(
