@@ -471,6 +471,7 @@ RUN_TABLE: tuple[str, ...] = (
     "veh_per_gap",
     "veh_per_platoon",
     "unserved",
+    "total_delay_veh_h_per_h",
 )
 
 

@@ -43,6 +43,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "behaviour.follow_up_headway_s": (2.0, 3.1, "s", "HCM 2.3-3.1 s for U-turns"),
     "signal.end_gain_s": (0.0, 4.0, "s", "effective green into the amber, 0-4 s"),
     "behaviour.min_pet_s": (0.0, 2.0, "s", "safety margin drivers keep, assumption 0 s"),
+    "approach.taper_m": (0.0, 30.0, "m", "taper a car can use to reach the bay, assumption 0 m"),
 }
 COMPARISONS: dict[str, tuple[str, str]] = {
     "headline": ("linked", "ordinary"),
