@@ -62,7 +62,7 @@ def test_slot_occupancy_bars_and_gaps(default_pair):
 
 def test_delay_distributions(default_pair):
     fig = plots.delay_distributions(default_pair)
-    assert [ax.get_title() for ax in fig.axes] == ["uturn", "left"]
+    assert [ax.get_title() for ax in fig.axes] == ["uturn", "left", "through"]
     assert fig.axes[0].get_ylabel() == "control delay (s/veh)"
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == ["ordinary", "linked"]
@@ -143,6 +143,8 @@ def test_cli_writes_plots(tmp_path):
     assert main(["compare", "--replications", "2", "--plots", str(out)]) == 0
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == [
+        "approach_queues.png",
+        "approach_time_space.png",
         "cumulative_uturn.png",
         "delay_distributions.png",
         "queue_compare.png",

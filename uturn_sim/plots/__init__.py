@@ -1,5 +1,12 @@
 """Figures and the animation: functions that take results and return matplotlib figures."""
 
+from uturn_sim.plots.approach import (
+    approach_figures,
+    approach_queues,
+    approach_time_space,
+    lane_one_intervals,
+    peak_window,
+)
 from uturn_sim.plots.common import save_figure
 from uturn_sim.plots.figures import (
     SCHEME_COLORS,
@@ -20,10 +27,15 @@ from uturn_sim.plots.safety import pet_by_platoon_place, pet_distribution
 
 __all__ = [
     "SCHEME_COLORS",
+    "approach_figures",
+    "approach_queues",
+    "approach_time_space",
     "capacity_curves",
     "cumulative_curves",
     "delay_distributions",
     "delay_vs_demand",
+    "lane_one_intervals",
+    "peak_window",
     "pet_by_platoon_place",
     "pet_distribution",
     "queue_comparison",

@@ -35,14 +35,19 @@ def check_writer(path: str | Path) -> None:
 
 
 def lane_positions(result: Result, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the vehicles in the lane at ``t`` (s), front first, and their places (0 = front).
+    """Row indices of the bay's vehicles waiting at ``t`` (s), front first, and their places.
 
-    Nobody passes in the single file, so the place is the rank by arrival among those present.
+    Only the bay's vehicles (``lane == 0``: U-turners and left-turners) are drawn; with
+    through lanes, those still waiting in through lane 1 to enter the bay stand at the
+    back of the single file.  Indices are positions in ``result.vehicles``; places
+    count from 0 at the front.  Nobody passes in the single file, so the place is the
+    rank by arrival among those present.
     """
     v = result.vehicles
     a = v["arrival_s"].to_numpy()
     d = v["departure_s"].fillna(np.inf).to_numpy()
-    inside = np.flatnonzero((a <= t) & (d > t))
+    bay = (v["lane"] == 0).to_numpy() if "lane" in v else np.ones(len(v), dtype=bool)
+    inside = np.flatnonzero(bay & (a <= t) & (d > t))
     return inside, np.arange(len(inside))
 
 
@@ -84,7 +89,7 @@ def animate(
 
     scn = result.scenario
     spacing = scn.geometry.jam_spacing_m
-    k = scn.geometry.slots if result.scheme == "linked" else 0
+    k = scn.geometry.slots if result.has_slots else 0
     storage = scn.geometry.storage_m
     t0 = result.window[0] if start_s is None else start_s
     times = t0 + np.arange(0.0, duration_s, speedup / fps)

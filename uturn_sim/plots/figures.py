@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from uturn_sim.model.result import Result
+from uturn_sim.plots.approach import approach_figures
 from uturn_sim.plots.colors import scheme_color
 from uturn_sim.plots.common import run_label, save_figures
 from uturn_sim.plots.demand import LOS_COLORS, delay_vs_demand
@@ -87,9 +88,16 @@ def cumulative_curves(results: Sequence[Result], movement: str = "uturn") -> Fig
 
 
 def delay_distributions(results: Sequence[Result]) -> Figure:
-    """Control delay distributions (s/veh) of both schemes per movement."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained", sharey=True)
-    for ax, movement in zip(axes, ("uturn", "left"), strict=True):
+    """Control delay distributions (s/veh) of the schemes, one panel per movement.
+
+    Panels: ``uturn``, ``left`` and, when the runs have through lanes, ``through``.
+    """
+    present = set(results[0].vehicles["movement"])
+    movements = [m for m in ("uturn", "left", "through") if m in present or m != "through"]
+    fig, axes = plt.subplots(
+        1, len(movements), figsize=(4.5 * len(movements), 4), layout="constrained", sharey=True
+    )
+    for ax, movement in zip(axes, movements, strict=True):
         data, labels, colors = [], [], []
         for res in results:
             v = res.vehicles
@@ -195,6 +203,9 @@ def write_run_plots(
 ) -> list[Path]:
     """Write the figures of one run (queue, cumulative curves, slots); return their paths.
 
+    With through lanes, also ``approach_queues`` and ``approach_time_space``
+    (:func:`uturn_sim.plots.approach.approach_figures`).
+
     Parameters
     ----------
     result
@@ -210,6 +221,7 @@ def write_run_plots(
     }
     if result.has_slots:
         figs[f"slots_{result.scheme}"] = slot_occupancy(result)
+    figs.update(approach_figures([result]))
     return save_figures(figs, directory, formats)
 
 
@@ -220,6 +232,10 @@ def write_compare_plots(
 
     ``queue_compare`` draws every scheme's queue on one shared y-scale; the single
     ``queue_<scheme>`` figures use that same scale, so they can be read side by side.
+    With through lanes, ``approach_queues`` and ``approach_time_space`` show the whole
+    approach, one panel per scheme, over the 15 busiest minutes
+    (:func:`uturn_sim.plots.approach.approach_figures`); for the bay alone they are
+    not written.
 
     Parameters
     ----------
@@ -242,6 +258,7 @@ def write_compare_plots(
         figs[f"queue_{res.scheme}"] = queue_over_time(res, ylim=top)
         if res.has_slots:
             figs[f"slots_{res.scheme}"] = slot_occupancy(res)
+    figs.update(approach_figures(pair))
     return save_figures(figs, directory, formats)
 
 
