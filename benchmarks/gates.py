@@ -80,7 +80,7 @@ GATES: tuple[Gate, ...] = (
     Gate("test_arrivals_poisson_1m", _N1M, 2.0, "1 M-vehicle arrival core near the NumPy floor"),
     Gate("test_arrivals_time_varying_1m", _N1M, 2.0, "time-varying core near the NumPy floor"),
     Gate("test_arrivals_default_table", _ND, 70.0, "build_arrivals, one default replication"),
-    Gate("test_arrivals_default_batch", _ND, 70.0, "build_arrivals_batch, per replication"),
+    Gate("test_arrivals_default_batch", _ND, 20.0, "build_arrivals_batch, per replication"),
     Gate("test_simpy_engine_ordinary", _SP, 4.5, "SimPy engine, ordinary lane"),
     Gate("test_simpy_engine_linked", _SP, 6.0, "SimPy engine, linked lane"),
     Gate("test_fast_engine_ordinary", _ND, 12.0, "compiled engine, ordinary, per replication"),

@@ -7,6 +7,9 @@ replication figure and the ratio to the NumPy floor of the same size.  The
 floors are measured in the same run: NumPy ``standard_exponential + cumsum`` of
 as many draws as one default replication makes, and of 1 M draws.  CLI start-up
 is the child's CPU time (``resource.getrusage(RUSAGE_CHILDREN)``).
+
+Every stage runs :func:`bench_scenario`: the shipped default with the left-turn bay
+alone (``approach.through_lanes: 0``), which both engines model.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import uturn_sim as us
 import uturn_sim.traffic.signal
 from uturn_sim.model.schemes import get_scheme
+from uturn_sim.scenario.loading import update_scenario
 
 DEFAULT_YAML = Path(us.__file__).parent / "data" / "liuyuan_longshan.yaml"
 
@@ -42,6 +46,11 @@ def cpu_min(fn: Callable[[], object], repeat: int = 7, budget_s: float = 0.2) ->
             fn()
         best = min(best, (time.process_time() - t0) / loops)
     return best
+
+
+def bench_scenario() -> us.Scenario:
+    """The default scenario without the approach's through lanes (the fast engine's scope)."""
+    return update_scenario(us.default_scenario(), {"approach.through_lanes": 0})
 
 
 def default_draws(scn: us.Scenario) -> int:
@@ -110,7 +119,7 @@ def stages(batch_size: int = BATCH) -> dict[str, Callable[[], Stage]]:
     from uturn_sim.traffic import batch as tb
     from uturn_sim.traffic import headways as hw
 
-    scn = us.default_scenario()
+    scn = bench_scenario()
     end = scn.simulation.end_s
     rng = np.random.default_rng(1)
 

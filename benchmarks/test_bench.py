@@ -34,7 +34,7 @@ def _child(benchmark, fn) -> None:
 @pytest.mark.benchmark(group="floors")
 def test_floor_numpy_default(benchmark):
     t = _run(benchmark, "test_floor_numpy_default")
-    assert len(t) == st.default_draws(us.default_scenario()) and np.all(np.diff(t) > 0)
+    assert len(t) == st.default_draws(st.bench_scenario()) and np.all(np.diff(t) > 0)
 
 
 @pytest.mark.benchmark(group="floors")
@@ -69,13 +69,13 @@ def test_arrivals_time_varying_1m(benchmark):
 @pytest.mark.benchmark(group="arrivals")
 def test_arrivals_default_table(benchmark):
     tb = _run(benchmark, "test_arrivals_default_table")
-    assert np.array_equal(tb.t, us.build_arrivals(us.default_scenario(), 1, 3).t)
+    assert np.array_equal(tb.t, us.build_arrivals(st.bench_scenario(), 1, 3).t)
 
 
 @pytest.mark.benchmark(group="arrivals")
 def test_arrivals_default_batch(benchmark):
     b = _run(benchmark, "test_arrivals_default_batch")
-    one = us.build_arrivals(us.default_scenario(), 1, 5)
+    one = us.build_arrivals(st.bench_scenario(), 1, 5)
     assert np.array_equal(b.table(5)["t"], one.t)
     assert np.array_equal(b.table(5)["conflict_t"], one.conflict_t)
 
@@ -88,7 +88,7 @@ def test_conflict_stream_gating(benchmark):
 
 def _simpy_engine(benchmark, name):
     st_ = _run(benchmark, name)
-    n = len(us.build_arrivals(us.default_scenario()))
+    n = len(us.build_arrivals(st.bench_scenario()))
     served = ~np.isnan(st_.departure)
     assert served.sum() + len(st_.lane) == n
 
@@ -105,7 +105,7 @@ def test_simpy_engine_linked(benchmark):
 
 def _fast_engine(benchmark, name, scheme):
     rec = _run(benchmark, name)
-    scn = us.default_scenario()
+    scn = st.bench_scenario()
     ref = us.simulate(scn, scheme, seed=1, replication=0).vehicles["departure_s"].to_numpy()
     got = rec.departure[: len(ref)]
     assert np.array_equal(np.isnan(got), np.isnan(ref))

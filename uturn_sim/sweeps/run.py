@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
-from uturn_sim.fast import THROUGH_LANES_REFUSAL, check_engine, models
+from uturn_sim.fast import check_engine, models
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import Scheme, get_scheme, scheme_names
 from uturn_sim.scenario.model import Scenario
@@ -160,8 +159,8 @@ def sweep(
     engine
         ``"fast"`` (compiled engine, default) or ``"simpy"`` (reference model); the rows
         are identical.  The compiled engine does not model ``approach.through_lanes`` > 0
-        yet: with ``"fast"`` such cells fall back to the reference model (a
-        ``UserWarning`` says how many), the other cells stay compiled.
+        yet: with ``"fast"`` such cells fall back to the reference model (same rows,
+        SimPy's speed), the other cells stay compiled.
 
     Raises
     ------
@@ -198,13 +197,6 @@ def sweep(
     loaded = spec if isinstance(spec, LoadedSweep) else load_sweep(spec, max_tasks=max_tasks)
     spec, base, scenarios = loaded
     cells = spec.cells()
-    slow = sum(not models(s) for s in scenarios) if engine == "fast" else 0
-    if slow:
-        warnings.warn(
-            f"engine fast: {slow} of {len(scenarios)} cells run on the SimPy engine "
-            f"({THROUGH_LANES_REFUSAL})",
-            stacklevel=2,
-        )
     tasks = [(c, r) for c in range(len(cells)) for r in range(spec.replications)]
     if len(tasks) > max_tasks:  # a LoadedSweep made with a higher cap
         raise ScenarioError([_too_many(len(cells), spec.replications, max_tasks)], what="sweep")

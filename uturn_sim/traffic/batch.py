@@ -16,7 +16,7 @@ import numpy as np
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.seeds import replication_seed
 from uturn_sim.traffic.signal import GreenWindows
-from uturn_sim.traffic.table import ArrivalTable, arrival_plan, draw_arrivals
+from uturn_sim.traffic.table import ArrivalTable, arrival_plan, assemble, draw_ungated
 
 __all__ = ["ArrivalBatch", "build_arrivals_batch"]
 
@@ -122,7 +122,10 @@ def build_arrivals_batch(
     """Arrival tables of many replications in one call.
 
     Replication ``r`` is identical to ``build_arrivals(scn, seed, r)`` (same
-    SeedSequence child, same draws).
+    SeedSequence child, same draws): each replication's draws come from its own
+    streams, then the conflicting lanes of the whole batch pass their signals in one
+    compiled call per lane of each stream (:mod:`uturn_sim.traffic.gating`, identical
+    to :func:`~uturn_sim.traffic.headways.gate`).
 
     Parameters
     ----------
@@ -133,8 +136,21 @@ def build_arrivals_batch(
     replications
         A count ``n`` (replications ``0 .. n-1``) or the replication indices.
     """
+    from uturn_sim.traffic.gating import gate_lanes  # numba: only batches pay its import
+
     reps = range(replications) if isinstance(replications, int) else list(replications)
     root = scn.simulation.seed if seed is None else seed
     plan = arrival_plan(scn)  # rates, windows: once for the whole batch
-    tables = [draw_arrivals(scn, plan, replication_seed(root, r)) for r in reps]
+    draws = [draw_ungated(scn, plan, replication_seed(root, r)) for r in reps]
+    if not draws:
+        return ArrivalBatch.from_tables([], [])
+    passed: list[list[np.ndarray]] = [[] for _ in draws]
+    for k, name in enumerate(draws[0].conflict_names):  # lane k of every replication
+        wins = plan.conflict_windows[name]
+        lanes = [d.conflict_lanes[k] for d in draws]
+        if wins is not None:
+            lanes = gate_lanes(lanes, wins.starts, wins.ends, plan.conflict_headway_s[name])
+        for p, lane in zip(passed, lanes, strict=True):
+            p.append(lane)
+    tables = [assemble(d, p, plan) for d, p in zip(draws, passed, strict=True)]
     return ArrivalBatch.from_tables(tables, list(reps))

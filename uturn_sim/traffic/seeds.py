@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STREAM_NAMES", "replication_seed", "spawn_streams"]
+__all__ = ["STREAM_NAMES", "replication_seed", "spawn_streams", "stream_seed"]
 
 STREAM_NAMES: tuple[str, ...] = (
     "uturn.arrivals",
@@ -45,3 +45,17 @@ def spawn_streams(ss: np.random.SeedSequence) -> dict[str, np.random.SeedSequenc
     """One child SeedSequence per name in :data:`STREAM_NAMES` (independent streams)."""
     children = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key).spawn(len(STREAM_NAMES))
     return dict(zip(STREAM_NAMES, children, strict=True))
+
+
+_STREAM_INDEX = {name: k for k, name in enumerate(STREAM_NAMES)}
+
+
+def stream_seed(ss: np.random.SeedSequence, name: str, *lane: int) -> np.random.SeedSequence:
+    """``spawn_streams(ss)[name]``, or its child ``spawn(n)[lane]``, built directly.
+
+    A spawned child is ``SeedSequence(entropy, spawn_key=parent_key + (i,))``, so this
+    equals the spawned one draw for draw without building the 11 siblings and the
+    parents (the cost of a default replication's seeding falls by about two thirds).
+    """
+    key = (*ss.spawn_key, _STREAM_INDEX[name], *lane)
+    return np.random.SeedSequence(ss.entropy, spawn_key=key)

@@ -12,7 +12,7 @@ import numpy as np
 
 from uturn_sim.scenario.model import CONFLICTING, Scenario
 from uturn_sim.traffic.headways import RatePlan, gate, planned_times, rate_plan
-from uturn_sim.traffic.seeds import replication_seed, spawn_streams
+from uturn_sim.traffic.seeds import replication_seed, stream_seed
 from uturn_sim.traffic.signal import GreenWindows, green_windows
 
 __all__ = [
@@ -20,8 +20,10 @@ __all__ = [
     "ArrivalPlan",
     "ArrivalTable",
     "arrival_plan",
+    "assemble",
     "build_arrivals",
     "draw_arrivals",
+    "draw_ungated",
 ]
 
 MOVEMENT_CODES = {"uturn": 0, "left": 1}
@@ -152,9 +154,15 @@ def arrival_plan(scn: Scenario) -> ArrivalPlan:
 
 
 def _stream_times(plan: ArrivalPlan, movement: str, ss: np.random.SeedSequence) -> list[np.ndarray]:
-    """Unimpeded arrival times of every lane of ``movement`` (s), one array per lane."""
-    rate = plan.rates[movement]
-    return [planned_times(np.random.default_rng(c), rate) for c in ss.spawn(plan.lanes[movement])]
+    """Unimpeded arrival times of every lane of ``movement`` (s), one array per lane.
+
+    Lane ``k`` draws from ``spawn_streams(ss)[f"{movement}.arrivals"].spawn(lanes)[k]``.
+    """
+    rate, name = plan.rates[movement], f"{movement}.arrivals"
+    return [
+        planned_times(np.random.default_rng(stream_seed(ss, name, k)), rate)
+        for k in range(plan.lanes[movement])
+    ]
 
 
 def _critical_gaps(scn: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -200,43 +208,83 @@ def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) 
     ss
         The replication's SeedSequence (:func:`uturn_sim.traffic.seeds.replication_seed`).
     """
-    streams = spawn_streams(ss)
-    mix = scn.vehicle_mix
+    draws = draw_ungated(scn, plan, ss)
+    passed = [
+        gate(lane, plan.conflict_windows[name], plan.conflict_headway_s[name])
+        if plan.conflict_windows[name] is not None
+        else lane
+        for name, lane in zip(draws.conflict_names, draws.conflict_lanes, strict=True)
+    ]
+    return assemble(draws, passed, plan)
 
-    parts_t, parts_m, parts_h = [], [], []
-    for name, code in MOVEMENT_CODES.items():
-        t = np.sort(np.concatenate(_stream_times(plan, name, streams[f"{name}.arrivals"])))
-        heavy = (
-            np.random.default_rng(streams[f"{name}.vehicle_type"]).random(len(t)) < mix.heavy_share
-        )
+
+@dataclass(frozen=True)
+class UngatedDraws:
+    """One replication's draws before the conflicting lanes pass their signals.
+
+    :func:`draw_arrivals` is ``assemble(d, [gate(lane) ...], plan)`` of these; a batch
+    gates the same lane of many replications at once (:func:`~uturn_sim.traffic.headways.
+    gate_many`) and assembles each replication alike.
+    """
+
+    ss: np.random.SeedSequence
+    t: np.ndarray
+    movement: np.ndarray
+    heavy: np.ndarray
+    critical_gap_s: np.ndarray
+    conflict_names: list[str]  # the stream of each conflicting lane, in draw order
+    conflict_lanes: list[np.ndarray]  # unimpeded arrival times of each lane, s
+    through: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def draw_ungated(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) -> UngatedDraws:
+    """Every draw of replication ``ss`` (the conflicting lanes not yet gated)."""
+    mix = scn.vehicle_mix
+    parts_t, parts_h = [], []
+    for name in MOVEMENT_CODES:
+        t = np.sort(np.concatenate(_stream_times(plan, name, ss)))
+        rng = np.random.default_rng(stream_seed(ss, f"{name}.vehicle_type"))
         parts_t.append(t)
-        parts_m.append(np.full(len(t), code, dtype=np.int8))
-        parts_h.append(heavy)
+        parts_h.append(rng.random(len(t)) < mix.heavy_share)
+    n_u, n_l = len(parts_t[0]), len(parts_t[1])
     t = np.concatenate(parts_t)
     order = np.argsort(t, kind="stable")
-    movement = np.concatenate(parts_m)[order]
+    movement = np.concatenate(
+        [
+            np.full(len(x), code, dtype=np.int8)
+            for x, code in zip(parts_t, MOVEMENT_CODES.values(), strict=True)
+        ]
+    )[order]
     heavy = np.concatenate(parts_h)[order]
-    n_u = len(parts_t[0])
-    gaps_u = _critical_gaps(scn, np.random.default_rng(streams["uturn.critical_gap"]), n_u)
-    crit = np.concatenate((gaps_u, np.full(len(parts_t[1]), np.nan)))[order]
+    gaps_u = _critical_gaps(scn, np.random.default_rng(stream_seed(ss, "uturn.critical_gap")), n_u)
+    crit = np.concatenate((gaps_u, np.full(n_l, np.nan)))[order]
+    names, lanes = [], []
+    for name in CONFLICTING:
+        for lane in _stream_times(plan, name, ss):
+            names.append(name)
+            lanes.append(lane)
+    return UngatedDraws(ss, t[order], movement, heavy, crit, names, lanes, _through(scn, plan, ss))
 
-    conf_t, conf_s = [], []
-    for k, name in enumerate(CONFLICTING):
-        wins = plan.conflict_windows[name]
-        h = plan.conflict_headway_s[name]
-        for lane in _stream_times(plan, name, streams[f"{name}.arrivals"]):
-            passed = gate(lane, wins, h) if wins is not None else lane
-            conf_t.append(passed)
-            conf_s.append(np.full(len(passed), k, dtype=np.int8))
-    ct = np.concatenate(conf_t) if conf_t else np.empty(0)
-    cs = np.concatenate(conf_s) if conf_s else np.empty(0, dtype=np.int8)
+
+def assemble(draws: UngatedDraws, passed: list[np.ndarray], plan: ArrivalPlan) -> ArrivalTable:
+    """The table of ``draws`` given the passage times of its conflicting lanes (s)."""
+    if passed:
+        ct = np.concatenate(passed)
+        code = {name: k for k, name in enumerate(CONFLICTING)}
+        cs = np.repeat(
+            np.array([code[n] for n in draws.conflict_names], dtype=np.int8),
+            [len(p) for p in passed],
+        )
+    else:
+        ct, cs = np.empty(0), np.empty(0, dtype=np.int8)
     corder = np.argsort(ct, kind="stable")
-    thr_t, thr_lane, thr_heavy = _through(scn, plan, streams)
+    thr_t, thr_lane, thr_heavy = draws.through
+    ss = draws.ss
     return ArrivalTable(
-        t=t[order],
-        movement=movement,
-        heavy=heavy,
-        critical_gap_s=crit,
+        t=draws.t,
+        movement=draws.movement,
+        heavy=draws.heavy,
+        critical_gap_s=draws.critical_gap_s,
         conflict_t=ct[corder],
         conflict_stream=cs[corder],
         uturn_green=plan.uturn_green,
@@ -251,15 +299,15 @@ def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) 
 
 
 def _through(
-    scn: Scenario, plan: ArrivalPlan, streams: dict[str, np.random.SeedSequence]
+    scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The approach's through vehicles: arrival times (s), lanes (1 = next to the bay), heavy."""
     if "through" not in plan.rates:
         return np.empty(0), np.empty(0, dtype=np.int8), np.empty(0, dtype=bool)
-    lanes = _stream_times(plan, "through", streams["through.arrivals"])
+    lanes = _stream_times(plan, "through", ss)
     t = np.concatenate(lanes)
     lane = np.concatenate([np.full(len(x), k + 1, dtype=np.int8) for k, x in enumerate(lanes)])
     order = np.argsort(t, kind="stable")
-    rng = np.random.default_rng(streams["through.vehicle_type"])
+    rng = np.random.default_rng(stream_seed(ss, "through.vehicle_type"))
     heavy = rng.random(len(t)) < scn.vehicle_mix.heavy_share
     return t[order], lane[order], heavy
