@@ -44,6 +44,14 @@ KEY_MEASURES = (
     "unserved",
 )
 QUEUE_MEASURES = ("queue_p95_m", "queue_max_m", "spillback_share", "spilled_vehicles", "unserved")
+#: with the approach's through lanes: its total delay and lane 1's blocking, in the ``all`` table
+APPROACH_MEASURES = (
+    "total_delay_veh_h_per_h",
+    "person_delay_h_per_h",
+    "bay_entry_wait_s",
+    "entrance_blocked_share",
+    "lane_blocked_share",
+)
 
 
 def _png(fig: Any) -> str:
@@ -226,12 +234,15 @@ def report(
     def by(sch: str, mv: str, m: str) -> np.ndarray:
         return s[(s.scheme == sch) & (s.movement == mv)][m].to_numpy(float)
 
+    whole = scn.approach.through_lanes > 0
+    movements = ("uturn", "left", "through", "all") if whole else ("uturn", "left", "all")
     comparison = {
         mv: [
             [tr(declared(m).label)] + [_ci(by(sch, mv, m), _digits(m)) for sch in schemes]
-            for m in KEY_MEASURES
+            for m in KEY_MEASURES + (APPROACH_MEASURES if whole and mv == "all" else ())
+            if not (mv == "through" and m == "spillback_share")
         ]
-        for mv in ("uturn", "left", "all")
+        for mv in movements
     }
     t = comp.table(measures=KEY_MEASURES)
     diffs = [
@@ -258,7 +269,7 @@ def report(
     gradings = [HCM_SIGNALIZED, HCM_TWO_WAY_STOP] + ([grading] if grading is not None else [])
     los_rows = []
     for sch in schemes:
-        for mv in ("uturn", "left"):
+        for mv in movements:
             m, _, hi = mean_ci(by(sch, mv, "delay_mean_s"))
             row = [tr(sch), tr(mv), _ci(by(sch, mv, "delay_mean_s"))]
             for g in gradings:
