@@ -51,7 +51,13 @@ def test_compare_writes_paired_table(short_yaml, tmp_path, capsys):
 
 def test_check_and_schema(short_yaml, capsys):
     assert main(["check", str(short_yaml)]) == 0
-    assert "valid scenario" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "valid scenario" in out and "modelled alone" not in out
+    data = yaml.safe_load(short_yaml.read_text())
+    data["approach"]["through_lanes"] = 0
+    short_yaml.write_text(yaml.safe_dump(data))
+    assert main(["check", str(short_yaml)]) == 0
+    assert "the left-turn bay is modelled alone" in capsys.readouterr().out
     assert main(["schema"]) == 0
     assert '"title": "uturn_sim scenario"' in capsys.readouterr().out
 

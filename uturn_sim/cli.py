@@ -557,6 +557,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     scn = load_scenario(Path(args.scenario))
     print(f"{args.scenario}: valid scenario {scn.name!r}")
+    if scn.approach.through_lanes == 0:
+        print(
+            "note: approach.through_lanes is 0: the left-turn bay is modelled alone (no through "
+            "traffic, no blocked bay entrance, spillback only flagged)"
+        )
     data, _ = parse_yaml(Path(args.scenario).read_text(encoding="utf-8"))
     taken = defaulted_fields(scn, data)
     if taken:
