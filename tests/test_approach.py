@@ -193,3 +193,157 @@ def test_every_vehicle_of_every_movement_is_conserved(seed, scheme):
     for m in ("uturn", "left", "through"):
         assert s.loc[m, "arrived"] - s.loc[m, "departed"] == s.loc[m, "unserved"]
     assert s.loc["all", "arrived"] == s.loc[["uturn", "left", "through"], "arrived"].sum()
+
+
+def test_linked_bay_room_counts_where_the_cars_stand():
+    """Three 10 m slots in a 30 m bay hold three cars, not four (queue space alone would say
+    four fit: 4 x 7.5 m): the fourth left-turner waits in lane 1 until the first leaves."""
+    scn = scenario(**{})
+    scn = update_scenario(
+        scn, {"geometry.storage_m": 30.0, "geometry.slots": 3, "geometry.slot_length_m": 10.0}
+    )
+    bay = [(5.0, "left"), (5.1, "left"), (5.2, "left"), (5.3, "left")]
+    v = by_id(us.simulate(scn, "linked", arrivals=table(scn, bay, [])))
+    assert v.loc[[0, 1, 2, 3], "bay_entry_s"].tolist() == [5.0, 5.1, 5.2, 32.0]
+    assert v.loc[3, "spilled"]
+
+
+def test_a_hole_left_by_a_slot_uturn_is_not_room():
+    """Linked, two slots: the slot-1 U-turner goes at 6 s, the slot-2 one turns from its slot
+    at the start lag (8 s) without moving up; the third cannot stop in the hole behind it
+    (place 2 is beyond the 15 m storage): it waits in lane 1, blocking the through cars
+    behind it, until 8 s; lane 2 flows."""
+    scn = scenario()
+    tb = table(
+        scn,
+        [(5.0, "uturn"), (5.1, "uturn"), (5.2, "uturn")],
+        [(5.3, 1), (5.4, 1), (5.5, 1), (5.35, 2)],
+    )
+    res = us.simulate(scn, "linked", arrivals=tb)
+    v = by_id(res)
+    assert v.loc[[0, 1, 2], "departure_s"].tolist() == [6.0, 8.0, 10.0]
+    assert v.loc[2, "bay_entry_s"] == 8.0 and v.loc[2, "spilled"]
+    assert v.loc[[3, 4, 5], "departure_s"].tolist() == [8.0, 10.0, 12.0]
+    assert v.loc[6, "departure_s"] == 5.35
+    t, state = res.lane_one
+    assert t.tolist() == [-np.inf, 5.2, 8.0] and state.tolist() == [FREE, SPILLBACK, FREE]
+
+
+def test_avoiding_a_blocked_lane_needs_a_second_lane():
+    with pytest.raises(us.ScenarioError, match=r"needs approach\.through_lanes >= 2"):
+        update_scenario(
+            scenario(), {"approach.through_lanes": 1, "approach.avoid_blocked_lane": True}
+        )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ordinary_with_no_through_demand_is_the_bay_alone(seed):
+    """No through car: bay cars beyond storage wait in lane 1 instead of in the bay's file,
+    which changes nothing at a stop line served FIFO: every departure is the bay alone's."""
+    base = update_scenario(
+        scenario(),
+        {
+            "demand.through.flow_veh_h": 0.0,
+            "simulation.seed": seed,
+            "demand.uturn.flow_veh_h": 300.0,
+            "demand.left.flow_veh_h": 150.0,
+        },
+    )
+    alone = update_scenario(base, {"approach.through_lanes": 0})
+    for scheme in ("ordinary", "ordinary_permitted"):
+        a = us.simulate(base, scheme).vehicles
+        b = us.simulate(alone, scheme).vehicles
+        assert (a["movement"] != "through").all()
+        pd.testing.assert_series_equal(a["departure_s"], b["departure_s"])
+
+
+def _lane_one_oracle(res: us.Result, times: np.ndarray) -> np.ndarray:
+    """Lane 1's state at ``times`` rebuilt from the vehicle records alone (its file in order
+    of arrival, bay cars first at ties; a car is in it from arrival to bay entry or stop
+    line)."""
+    v = res.vehicles
+    opening = res.scenario.geometry.storage_m + res.scenario.approach.taper_m
+    bay, thr = v[v["lane"] == 0], v[v["lane"] == 1]
+    a = np.concatenate([bay["arrival_s"], thr["arrival_s"]])
+    e = np.concatenate([bay["bay_entry_s"].fillna(np.inf), thr["departure_s"].fillna(np.inf)])
+    length = np.concatenate([bay["length_m"], thr["length_m"]])
+    is_bay = np.concatenate([np.ones(len(bay), bool), np.zeros(len(thr), bool)])
+    o = np.lexsort((~is_bay, a))
+    a, e, length, is_bay = a[o], e[o], length[o], is_bay[o]
+    out = np.zeros(len(times), dtype=int)
+    for n, t in enumerate(times):
+        inside = (a <= t) & (e > t)
+        ahead, state = 0.0, None
+        for ln, b in zip(length[inside], is_bay[inside], strict=True):
+            if b:
+                state = SPILLBACK if ahead <= opening + 1e-9 else ENTRANCE_BLOCKED
+                break
+            ahead += ln
+        if state is None:
+            state = ENTRANCE_BLOCKED if ahead > opening + 1e-9 else FREE
+        out[n] = state
+    return out
+
+
+@pytest.mark.parametrize("scheme", ["ordinary", "linked"])
+def test_lane_one_log_matches_the_records(scheme):
+    """The logged state of lane 1 equals the state rebuilt from the records, at the middle
+    of every interval between events, over the whole measured hour of the default."""
+    scn = update_scenario(us.default_scenario(), {"vehicle_mix.heavy_share": 0.2})
+    res = us.simulate(scn, scheme, seed=2)
+    t0, t1 = res.window
+    v = res.vehicles
+    ev = np.unique(
+        np.concatenate(
+            [v["arrival_s"], v["bay_entry_s"].dropna(), v["departure_s"].dropna(), [t0, t1]]
+        )
+    )
+    ev = ev[(ev >= t0) & (ev <= t1)]
+    mids = (ev[:-1] + ev[1:]) / 2
+    lt, state = res.lane_one
+    logged = state[np.searchsorted(lt, mids, side="right") - 1]
+    np.testing.assert_array_equal(logged, _lane_one_oracle(res, mids))
+    assert set(np.unique(logged)) == {FREE, ENTRANCE_BLOCKED, SPILLBACK}
+
+
+def test_blocking_shares_and_cycle_shares_by_hand():
+    """A step function by hand: cycles of 100 s start at the through green's end (30 s)."""
+    from uturn_sim.measures.summary import lane_one_records
+
+    t = np.array([-np.inf, 40.0, 60.0, 110.0, 128.0, 250.0, 290.0])
+    E, S = ENTRANCE_BLOCKED, SPILLBACK
+    s = np.array([FREE, E, FREE, E, S, FREE, E])
+    rec = lane_one_records((t, s), 0.0, 330.0, 100.0, 30.0)
+    # whole cycles inside [0, 330): [30, 130), [130, 230), [230, 330)
+    assert rec.entrance_share == pytest.approx((20 + 18 + 40) / 330)
+    assert rec.spillback_share == pytest.approx(122 / 330)
+    assert rec.entrance_cycles == pytest.approx(2 / 3)  # two episodes in the first cycle
+    assert rec.spillback_cycles == pytest.approx(1.0)  # one episode over three cycles
+    # the part before the first whole cycle ([0, 30)) counts in the shares, not the cycles
+    early = lane_one_records((np.array([-np.inf, 5.0, 20.0]), np.array([FREE, E, FREE])),
+                             0.0, 330.0, 100.0, 30.0)
+    assert early.entrance_share == pytest.approx(15 / 330) and early.entrance_cycles == 0.0
+
+
+def test_total_delay_charges_the_vehicles_still_waiting():
+    """Oversaturated heavy peak: the total delay counts departed vehicles' control delay
+    and, for those still waiting at the run's end, their delay up to it."""
+    scn = us.load_scenario("scenarios/liuyuan_longshan_heavy.yaml")
+    res = us.simulate(scn, "ordinary", seed=1)
+    v, (t0, t1) = res.vehicles, res.window
+    s = res.summary().set_index("movement")
+    win = (v["arrival_s"] >= t0) & (v["arrival_s"] < t1)
+    done = v["departure_s"].notna()
+    waiting = win & ~done
+    assert waiting.sum() > 0  # the case this test is about
+    end = scn.simulation.end_s
+    want = v.loc[win & done, "control_delay_s"].sum() + (end - v.loc[waiting, "arrival_s"]).sum()
+    hours = (t1 - t0) / 3600
+    assert s.loc["all", "total_delay_veh_h_per_h"] == pytest.approx(want / 3600 / hours)
+    persons = (v.loc[win & done, "control_delay_s"] * v.loc[win & done, "occupancy"]).sum() + (
+        (end - v.loc[waiting, "arrival_s"]) * v.loc[waiting, "occupancy"]
+    ).sum()
+    assert s.loc["all", "person_delay_h_per_h"] == pytest.approx(persons / 3600 / hours)
+    bay = win & done & (v["lane"] == 0)
+    wait = (v.loc[bay, "bay_entry_s"] - v.loc[bay, "arrival_s"]).mean()
+    assert s.loc["all", "bay_entry_wait_s"] == pytest.approx(wait)

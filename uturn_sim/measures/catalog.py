@@ -57,10 +57,10 @@ class LaneOneRecords:
     Attributes
     ----------
     entrance_share : share of the period the through queue stood past the bay opening
-    entrance_cycles : signal cycles in which it did, for some time
+    entrance_cycles : share of the period's signal cycles in which it did, for some time
     spillback_share : share of the period a bay vehicle waited in lane 1 for room in
         the bay (lane 1 blocked by the bay's queue)
-    spillback_cycles : signal cycles in which that happened
+    spillback_cycles : share of the period's signal cycles in which that happened
     """
 
     entrance_share: float
@@ -94,6 +94,9 @@ class MovementRecords:
         U-turn starting in the period, s (:mod:`uturn_sim.measures.safety`); ``None``
         for the other rows
     persons : occupancy of each departed vehicle, persons
+    waiting_delay_s : vehicles of the period still waiting at the run's end: their delay
+        up to it, s (``None``: not charged)
+    waiting_persons : their occupancy, persons
     entry_wait_s : bay vehicles among the departed: time from arrival to turning into
         the bay, s (0 for the bay alone; empty for the through row)
     lane_one : the approach's through lane 1 (:class:`LaneOneRecords`)
@@ -114,20 +117,32 @@ class MovementRecords:
     in_system_end: int
     pet_s: np.ndarray | None = None
     persons: np.ndarray | None = None
+    waiting_delay_s: np.ndarray | None = None
+    waiting_persons: np.ndarray | None = None
     entry_wait_s: np.ndarray | None = None
     lane_one: LaneOneRecords = _NO_LANE_ONE
 
     @property
     def total_delay_h(self) -> float:
-        """Sum of the departed vehicles' control delay per hour of the period, veh·h/h."""
-        return float(self.delay_s.sum()) / 3600.0 / self.hours
+        """Control delay of the period's vehicles per hour of it, veh·h/h.
+
+        Departed vehicles count their control delay; vehicles still waiting at the
+        run's end count their delay up to it (a lower bound of theirs).
+        """
+        total = float(self.delay_s.sum())
+        if self.waiting_delay_s is not None:
+            total += float(self.waiting_delay_s.sum())
+        return total / 3600.0 / self.hours
 
     @property
     def person_delay_h(self) -> float:
         """Person delay per hour of the period, person·h/h (NaN without occupancies)."""
         if self.persons is None:
             return np.nan
-        return float(np.sum(self.delay_s * self.persons)) / 3600.0 / self.hours
+        total = float(np.sum(self.delay_s * self.persons))
+        if self.waiting_delay_s is not None and self.waiting_persons is not None:
+            total += float(np.sum(self.waiting_delay_s * self.waiting_persons))
+        return total / 3600.0 / self.hours
 
     @property
     def mean_entry_wait_s(self) -> float:
@@ -352,7 +367,7 @@ MEASURES: tuple[Measure, ...] = (
     _m(
         "total_delay_veh_h_per_h",
         "veh·h/h",
-        "total control delay, veh·h per hour",
+        "total delay, veh·h per hour",
         lambda r: r.total_delay_h,
         short="delay veh·h/h",
     ),
@@ -376,9 +391,9 @@ MEASURES: tuple[Measure, ...] = (
         aggregate="share",
     ),
     _m(
-        "entrance_blocked_cycles",
-        "cycles",
-        "cycles with the bay entrance blocked",
+        "entrance_blocked_cycle_share",
+        "share",
+        "cycles with the bay entrance blocked, share",
         lambda r: r.lane_one.entrance_cycles,
     ),
     _m(
@@ -389,9 +404,9 @@ MEASURES: tuple[Measure, ...] = (
         aggregate="share",
     ),
     _m(
-        "lane_blocked_cycles",
-        "cycles",
-        "cycles with through lane 1 blocked by spillback",
+        "lane_blocked_cycle_share",
+        "share",
+        "cycles with through lane 1 blocked by spillback, share",
         lambda r: r.lane_one.spillback_cycles,
     ),
     _m(
@@ -431,16 +446,16 @@ COMPARED: tuple[str, ...] = (
     "person_delay_h_per_h",
     "bay_entry_wait_s",
     "entrance_blocked_share",
-    "entrance_blocked_cycles",
+    "entrance_blocked_cycle_share",
     "lane_blocked_share",
-    "lane_blocked_cycles",
+    "lane_blocked_cycle_share",
 )
 #: measures of lane 1's state: the same in every row (tables show them once, in ``all``)
 APPROACH_WIDE: tuple[str, ...] = (
     "entrance_blocked_share",
-    "entrance_blocked_cycles",
+    "entrance_blocked_cycle_share",
     "lane_blocked_share",
-    "lane_blocked_cycles",
+    "lane_blocked_cycle_share",
 )
 #: measures that mean something only when the approach's through lanes are modelled
 APPROACH_ONLY: tuple[str, ...] = (

@@ -100,29 +100,34 @@ def lane_one_records(
     t0: float,
     t1: float,
     cycle_s: float,
-    offset_s: float = 0.0,
+    origin_s: float = 0.0,
 ) -> LaneOneRecords:
-    """Share of ``[t0, t1)`` and number of signal cycles with through lane 1 in each state.
+    """Share of ``[t0, t1)`` and share of signal cycles with through lane 1 in each state.
 
     ``lane_one`` is ``Result.lane_one`` (``None``: the bay alone, every value NaN).
-    A cycle counts if the state held for some time within it and within ``[t0, t1)``;
-    cycles start at ``offset_s + k * cycle_s``.
+    Cycles start at ``origin_s + k * cycle_s`` (the caller puts ``origin_s`` at the end
+    of the through green, so that a queue formed at the through red and cleared in the
+    next green falls in one cycle); only cycles wholly inside ``[t0, t1)`` count, and a
+    cycle counts if the state held for some time within it.
     """
     if lane_one is None:
         return LaneOneRecords(np.nan, np.nan, np.nan, np.nan)
     t, state = lane_one
     edges = np.clip(np.append(t, np.inf), t0, t1)
     a, b = edges[:-1], edges[1:]
+    k0 = int(np.ceil((t0 - origin_s) / cycle_s - 1e-9))
+    k1 = int(np.floor((t1 - origin_s) / cycle_s + 1e-9))  # cycles k0 .. k1 - 1
+    n_cycles = max(k1 - k0, 0)
     out = []
     for s in (1, 2):
         on = (state == s) & (b > a)
         share = float(np.sum(b[on] - a[on]) / (t1 - t0))
-        first = np.floor((a[on] - offset_s) / cycle_s).astype(np.int64)
-        last = np.ceil((b[on] - offset_s) / cycle_s).astype(np.int64) - 1
+        first = np.floor((a[on] - origin_s) / cycle_s).astype(np.int64)
+        last = np.ceil((b[on] - origin_s) / cycle_s).astype(np.int64) - 1
         cycles = set()
         for f, g in zip(first.tolist(), last.tolist(), strict=True):
-            cycles.update(range(f, g + 1))
-        out += [min(1.0, share), float(len(cycles))]
+            cycles.update(range(max(f, k0), min(g, k1 - 1) + 1))
+        out += [min(1.0, share), len(cycles) / n_cycles if n_cycles else np.nan]
     return LaneOneRecords(*out)
 
 
@@ -136,7 +141,8 @@ def summarize(
     pet_s: np.ndarray | None = None,
     lane_one: tuple[np.ndarray, np.ndarray] | None = None,
     cycle_s: float = np.nan,
-    offset_s: float = 0.0,
+    cycle_origin_s: float = 0.0,
+    end_s: float = np.nan,
 ) -> pd.DataFrame:
     """Every declared measure (:data:`~uturn_sim.measures.catalog.MEASURES`) per movement.
 
@@ -161,9 +167,14 @@ def summarize(
         Per vehicle, the post-encroachment time of its U-turn, s (NaN: none; see
         :func:`uturn_sim.measures.safety.pet_times`).  The U-turn row's safety
         measures use the U-turns starting in ``[t0, t1)``; without it they are NaN.
-    lane_one, cycle_s, offset_s
-        ``Result.lane_one`` and the signal's cycle and offset, s, for the blocking
+    lane_one, cycle_s, cycle_origin_s
+        ``Result.lane_one`` and the signal's cycle and a cycle start, s, for the blocking
         measures of through lane 1 (:func:`lane_one_records`; NaN for the bay alone).
+        With ``lane_one``, the spillback share is lane 1's share of time blocked by the
+        bay's spillback (the bay itself never holds more than its storage).
+    end_s
+        The run's end, s: vehicles of the period still waiting then are charged their
+        delay up to it in the total (and person) delay; NaN charges them nothing.
     """
     hours = (t1 - t0) / 3600.0
     a = vehicles["arrival_s"].to_numpy()
@@ -177,9 +188,14 @@ def summarize(
     bay = movement != "through"
     entry_wait = vehicles["bay_entry_s"].to_numpy() - a
     persons = vehicles["occupancy"].to_numpy()
-    lane_t, lane_m = queue_steps(a[bay], d[bay], length[bay])
-    spill_share = _share_above(lane_t, lane_m, storage_m, t0, t1)
-    blocking = lane_one_records(lane_one, t0, t1, cycle_s, offset_s)
+    blocking = lane_one_records(lane_one, t0, t1, cycle_s, cycle_origin_s)
+    if lane_one is None:
+        lane_t, lane_m = queue_steps(a[bay], d[bay], length[bay])
+        spill_share = _share_above(lane_t, lane_m, storage_m, t0, t1)
+    else:
+        spill_share = blocking.spillback_share
+    left_waiting = np.isnan(d) & (a >= t0) & (a < t1)
+    charged = np.where(left_waiting, end_s - a, np.nan) if np.isfinite(end_s) else None
     rows = []
     for name in ROWS:
         sel = np.ones(len(vehicles), bool) if name == "all" else movement == name
@@ -213,6 +229,8 @@ def summarize(
             if pet_s is None or name != "uturn"
             else pet_s[sel & (d >= t0) & (d < t1) & ~np.isnan(pet_s)],
             persons=persons[done],
+            waiting_delay_s=None if charged is None else charged[sel & left_waiting],
+            waiting_persons=persons[sel & left_waiting],
             entry_wait_s=entry_wait[done & bay & ~np.isnan(entry_wait)],
             lane_one=blocking,
         )

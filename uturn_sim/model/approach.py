@@ -9,8 +9,9 @@ m, of the vehicles ahead of it that have not left the lane):
 * a bay vehicle turns into the bay once the vehicles ahead of it in lane 1 take no
   more than the opening's distance (the through queue does not stand past the
   opening), it is the first bay vehicle of lane 1, and the bay has room for it
-  (its queue space plus the bay's is within ``storage_m``; an empty bay always
-  takes it).  Until then it waits in lane 1 and blocks every vehicle behind it;
+  (:meth:`~uturn_sim.model.lane.LaneState.has_room`: its queue space plus the
+  bay's, and in the linked bay the place it would stop at, within ``storage_m``;
+  an empty bay always takes it).  Until then it waits in lane 1 and blocks every vehicle behind it;
 * a through vehicle at the head of lane 1 passes the stop line in the through
   effective green, a saturation headway after the previous one; one behind a
   waiting bay vehicle cannot pass it (no lane changes in a queue: assumption).
@@ -155,13 +156,13 @@ class ThroughLanes:
 
     def try_enter(self, now: float) -> None:
         """Let the bay vehicles of lane 1 that can turn into the bay do so at ``now`` (s)."""
-        bay, storage, file = self.bay, self.bay.rules.storage_m, self.files[0]
+        bay, file = self.bay, self.files[0]
         while True:
             k, ahead = self._first_bay()
             if k < 0 or ahead > self.opening_m + _TOL:
                 break
             i = -file[k] - 1
-            if bay.lane and bay.lane_m + bay.length_m[i] > storage + _TOL:
+            if not bay.has_room(float(bay.length_m[i])):
                 bay.spilled[i] = True  # waits at the opening for room: lane 1 is blocked
                 break
             del file[k]

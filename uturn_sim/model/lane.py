@@ -67,7 +67,7 @@ class LaneRules:
     through_lanes: int = 0
     bay_opening_m: float = 0.0
     through_headway_s: float = 2.0
-    avoid_blocked_lane: bool = True
+    avoid_blocked_lane: bool = False
 
 
 class Vehicle:
@@ -174,6 +174,15 @@ class LaneState:
     def back_place(self) -> int:
         """The place a vehicle joining the back of the file stops at."""
         return len(self.lane)
+
+    def has_room(self, length_m: float) -> bool:
+        """True if a vehicle of ``length_m`` (m) joining the back stays within ``storage_m``.
+
+        The file's queue space plus its own; an empty lane always takes it.
+        """
+        if not self.lane:
+            return True
+        return self.lane_m + length_m <= self.rules.storage_m + 1e-9
 
     def end_leg(self, v: Vehicle) -> None:
         """``v``'s current move-up is final: record it (and its first stop at a service place)."""

@@ -145,16 +145,32 @@ class Result:
             out[f"{name}_m"] = mm[idx]
         return pd.DataFrame(out)
 
-    def spillback_episodes(self) -> pd.DataFrame:
-        """Periods when the lane's queue exceeds ``storage_m`` (spills into the through lane).
+    @property
+    def cycle_origin_s(self) -> float:
+        """Where the blocking measures' signal cycles start, s.
 
-        Columns: ``start_s``, ``end_s``, ``duration_s`` and ``max_queue_m``; an episode
-        still open at the end of the run ends at the run's end.
+        The end of the through effective green (else the signal's offset), so a queue
+        formed at the through red and cleared in the next green falls in one cycle.
+        """
+        ends = self.arrivals.through_green.ends
+        return float(ends[0]) if len(ends) else self.scenario.signal.offset_s
+
+    def spillback_episodes(self) -> pd.DataFrame:
+        """Periods when the bay spills back.
+
+        The bay alone: its queue exceeds ``storage_m``.  With through lanes: a bay car
+        waits in through lane 1 for room in the bay (``Result.lane_one`` state 2).
+        Columns: ``start_s``, ``end_s``, ``duration_s`` and ``max_queue_m`` (the bay's
+        demand in the queue, m); an episode still open at the end of the run ends at
+        the run's end.
         """
         q = self.queue
         t = q["t_s"].to_numpy()
         m = q["queue_m"].to_numpy()
         over = m > self.scenario.geometry.storage_m + 1e-9
+        if self.lane_one is not None:
+            lt, state = self.lane_one
+            over = state[np.searchsorted(lt, t, side="right") - 1] == 2
         edges = np.diff(np.concatenate(([0], over.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         t_end = np.append(t, self.scenario.simulation.end_s)
@@ -187,7 +203,8 @@ class Result:
             pet_s=np.fmin(before, after),
             lane_one=self.lane_one,
             cycle_s=self.scenario.signal.cycle_s,
-            offset_s=self.scenario.signal.offset_s,
+            cycle_origin_s=self.cycle_origin_s,
+            end_s=self.scenario.simulation.end_s,
         )
         out.insert(0, "scheme", self.scheme)
         return out

@@ -89,13 +89,13 @@ ZH: dict[str, str] = {
     "unserved at end, veh": "仿真结束未放行车辆，辆",
     "U-turns per gap (outside green)": "每个间隙掉头车数（绿灯外）",
     "U-turns per platoon": "每队列掉头车数",
-    "total control delay, veh·h per hour": "总控制延误，车·小时/小时",
+    "total delay, veh·h per hour": "总延误，车·小时/小时",
     "total person delay, person·h per hour": "总人员延误，人·小时/小时",
     "wait in through lane 1 to enter the bay, s/veh": "在直行1车道等待进入左转车道的时间，秒/辆",
     "time the through queue blocks the bay entrance, share": "直行排队堵塞左转车道入口的时间比例",
-    "cycles with the bay entrance blocked": "左转车道入口被堵塞的周期数",
+    "cycles with the bay entrance blocked, share": "左转车道入口被堵塞的周期比例",
     "time bay spillback blocks through lane 1, share": "左转排队溢出堵塞直行1车道的时间比例",
-    "cycles with through lane 1 blocked by spillback": "直行1车道被溢出堵塞的周期数",
+    "cycles with through lane 1 blocked by spillback, share": "直行1车道被溢出堵塞的周期比例",
     # LOS
     "Level of service from the mean control delay, graded at the mean and at the upper "
     "95% bound of the mean.": "服务水平由平均控制延误确定，分别按均值和均值的95%置信上限评级。",

@@ -444,6 +444,11 @@ class Scenario(StrictModel):
         served = {m for p in self.signal.phases for m in p.serves}
         n_thr = self.approach.through_lanes
         thr = self.demand.through
+        if self.approach.avoid_blocked_lane and n_thr < 2:
+            problems.append(
+                "approach.avoid_blocked_lane needs approach.through_lanes >= 2 (a lane to "
+                f"move to), got {n_thr}"
+            )
         if n_thr and thr.flow_veh_h > 0:
             if "through" not in served:
                 problems.append(

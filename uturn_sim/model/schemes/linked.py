@@ -72,6 +72,19 @@ class SlotLane(StopLineLane):
         """Right behind the last car (a hole left by a car that turned from its slot stays)."""
         return self.place_of(self.lane[-1]) + 1 if self.lane else 0
 
+    def has_room(self, length_m: float) -> bool:
+        """Room in the bay for ``length_m`` (m), counted where the file stands.
+
+        Its queue space, and the back place (slots are ``slot_length_m`` long; a hole
+        left by a car that turned from its slot stays until the file compacts) plus
+        ``length_m``, within ``storage_m``.
+        """
+        if not super().has_room(length_m):
+            return False
+        return not self.lane or (
+            self.place_x(self.back_place()) + length_m <= self.rules.storage_m + 1e-9
+        )
+
     def slot_candidate(self) -> int:
         """File index of the front-most U-turner if it is in a slot it may use, else -1."""
         lane, k = self.lane, self.rules.slots
