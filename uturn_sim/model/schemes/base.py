@@ -94,7 +94,12 @@ class Scheme:
         raise NotImplementedError
 
     def start(self, env: simpy.Environment, st: LaneState) -> None:
-        """Start the SimPy processes that serve the lane ``st``."""
+        """Start the SimPy processes that serve the lane ``st``.
+
+        Whatever removes a vehicle from the lane must, once the file has moved up, call
+        ``st.left(now)``: with the approach's through lanes that reopens the bay entrance
+        (:meth:`~uturn_sim.model.lane.LaneState.left`).
+        """
         raise NotImplementedError
 
     def on_admit(self, st: LaneState, pos: int) -> None:
