@@ -94,6 +94,7 @@ class ThroughLanes:
         self.green = table.through_green
         self.arrival_t, self.arrival_code = approach_arrivals(table)
         self.length_m = np.where(table.through_heavy, r.heavy_length_m, r.car_length_m)
+        self._length = self.length_m.tolist()  # per-vehicle lookups without NumPy scalars
         n = len(table.through_t)
         self.departure = np.full(n, np.nan)  # through vehicles: pass the stop line, s
         self.lane = table.through_lane.astype(np.int8)  # the lane it used (1 = next to the bay)
@@ -108,10 +109,11 @@ class ThroughLanes:
     def _first_bay(self) -> tuple[int, float]:
         """File index of lane 1's first bay vehicle (-1: none) and the queue ahead of it, m."""
         d = 0.0
+        length = self._length
         for k, code in enumerate(self.files[0]):
             if code < 0:
                 return k, d
-            d += self.length_m[code]
+            d += length[code]
         return -1, d
 
     def _queue_m(self, k: int) -> float:
@@ -170,17 +172,19 @@ class ThroughLanes:
             self.on_admit(bay, bay.admit(i, now))
             if k == 0 and file and file[0] >= 0:
                 self.wakes[0].fire()
-        self._log(now)
+        self._log(now, k, ahead)
 
     def state(self) -> int:
         """Lane 1 now: ``FREE``, ``ENTRANCE_BLOCKED`` or ``SPILLBACK``."""
-        k, ahead = self._first_bay()
+        return self._state(*self._first_bay())
+
+    def _state(self, k: int, ahead: float) -> int:
         if k >= 0 and ahead <= self.opening_m + _TOL:
             return SPILLBACK
         return ENTRANCE_BLOCKED if ahead > self.opening_m + _TOL else FREE
 
-    def _log(self, now: float) -> None:
-        s = self.state()
+    def _log(self, now: float, k: int, ahead: float) -> None:
+        s = self._state(k, ahead)
         if s == self.log_state[-1]:
             return
         if self.log_t[-1] == now:  # changed back and forth at one instant

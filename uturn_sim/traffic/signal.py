@@ -7,7 +7,10 @@ for discharge starts ``startup_lost_time_s`` after its green starts and ends
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,13 +43,17 @@ class GreenWindows:
         nxt = np.append(self.starts, np.inf)[i + 1]
         return np.where(inside, t, nxt)
 
+    @cached_property
+    def _as_lists(self) -> tuple[list[float], list[float]]:
+        return self.starts.tolist(), self.ends.tolist()
+
     def next_start_scalar(self, t: float) -> float:
-        """Scalar :meth:`next_start` without array overhead, s."""
-        starts = self.starts
-        i = int(np.searchsorted(starts, t, side="right")) - 1
-        if i >= 0 and t < self.ends[i]:
+        """Scalar :meth:`next_start` without array overhead, s (``bisect`` on lists)."""
+        starts, ends = self._as_lists
+        i = bisect_right(starts, t) - 1
+        if i >= 0 and t < ends[i]:
             return t
-        return float(starts[i + 1]) if i + 1 < len(starts) else np.inf
+        return starts[i + 1] if i + 1 < len(starts) else math.inf
 
     def window_end(self, t: float) -> float:
         """End (s) of the window containing ``t``; ``t`` must be inside one."""
