@@ -347,6 +347,14 @@ def report(
     )
     headline = {sch: _ci(by(sch, "uturn", "delay_mean_s")) for sch in ("ordinary", "linked")}
     diff_u = t[(t.scheme == "linked") & (t.movement == "uturn") & (t.measure == "delay_mean_s")]
+    approach_head = (
+        {
+            m: {sch: _ci(by(sch, mv, m)) for sch in ("ordinary", "linked")}
+            for mv, m in (("all", "total_delay_veh_h_per_h"), ("through", "delay_mean_s"))
+        }
+        if whole
+        else None
+    )
     ctx = {
         "lang": lang,
         "t": tr,
@@ -401,6 +409,7 @@ def report(
         "scenario_yaml": scenario_to_yaml(scn),
         "headline": headline,
         "diff_u": None if diff_u.empty else diff_u.iloc[0],
+        "approach_head": approach_head,
         "los_now": {
             sch: HCM_SIGNALIZED.grade(mean_ci(by(sch, "uturn", "delay_mean_s"))[2])
             for sch in ("ordinary", "linked")

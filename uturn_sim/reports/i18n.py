@@ -69,6 +69,7 @@ ZH: dict[str, str] = {
     "left": "左转",
     "through": "直行",
     "all": "全进口道",
+    "whole approach": "全进口道",
     "ordinary": "普通左转车道",
     "ordinary_permitted": "普通车道+间隙掉头",
     "linked": "多车联动掉头（聊城）",
