@@ -60,11 +60,14 @@ def gap_scenario(mean_s: float, sd_s: float) -> us.Scenario:
 
     The turn clears the conflict area in 2.5 s (below every critical gap drawn), so the
     model's "never a turn the next vehicle reaches before it has cleared" does not raise
-    the drivers' critical gaps: the data measure the drawn critical gaps themselves.
+    the drivers' critical gaps: the data measure the drawn critical gaps themselves.  The
+    bay alone (``approach.through_lanes: 0``): the estimators are tested on the gap
+    acceptance at the stop line, the data of the setting they were designed with.
     """
     return us.update_scenario(
         us.default_scenario(),
         {
+            "approach.through_lanes": 0,
             "behaviour.turn_clear_s": 2.5,
             "behaviour.conflict_entry_s": 1.0,
             "ordinary.uturn_when": "any_safe_gap",

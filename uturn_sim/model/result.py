@@ -167,19 +167,30 @@ class Result:
         q = self.queue
         t = q["t_s"].to_numpy()
         m = q["queue_m"].to_numpy()
-        over = m > self.scenario.geometry.storage_m + 1e-9
-        if self.lane_one is not None:
+        end = self.scenario.simulation.end_s
+        if self.lane_one is None:
+            over = m > self.scenario.geometry.storage_m + 1e-9
+            edges = np.diff(np.concatenate(([0], over.astype(np.int8), [0])))
+            t_end = np.append(t, end)
+            starts = t[np.flatnonzero(edges == 1)]
+            ends = t_end[np.flatnonzero(edges == -1)]
+        else:
             lt, state = self.lane_one
-            over = state[np.searchsorted(lt, t, side="right") - 1] == 2
-        edges = np.diff(np.concatenate(([0], over.astype(np.int8), [0])))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        t_end = np.append(t, self.scenario.simulation.end_s)
-        peak = [float(m[s:e].max()) for s, e in zip(starts, ends, strict=True)]
+            on = state == 2
+            edges = np.diff(np.concatenate(([0], on.astype(np.int8), [0])))
+            t_end = np.append(lt, end)
+            starts = lt[np.flatnonzero(edges == 1)]
+            ends = t_end[np.flatnonzero(edges == -1)]
+        peak = []
+        for a, b in zip(starts, ends, strict=True):
+            k = max(int(np.searchsorted(t, a, side="right")) - 1, 0)
+            inside = m[k : max(int(np.searchsorted(t, b, side="left")), k + 1)]
+            peak.append(float(inside.max()) if len(inside) else 0.0)
         return pd.DataFrame(
             {
-                "start_s": t[starts],
-                "end_s": t_end[ends],
-                "duration_s": t_end[ends] - t[starts],
+                "start_s": starts,
+                "end_s": ends,
+                "duration_s": ends - starts,
                 "max_queue_m": peak,
             }
         )
