@@ -1,24 +1,42 @@
 # ruff: noqa: ANN001, ANN201  (numba kernels: argument types are inferred from the arrays)
-"""The compiled event loop: SimPy's event order for the lane's three processes.
+"""The compiled event loop: SimPy's event order for the processes of one run.
 
-:func:`uturn_sim.model.engine.run_lane` runs three SimPy processes: arrivals, the
-stop line and (slot lane only) the slot server.  Each waits on one event at a time:
-a timeout or a re-armable wake-up (:class:`uturn_sim.model.engine.Wake`).  SimPy
-processes events in ``(time, priority, id)`` order; the three processes start with
-urgent priority at t = 0 in that order, everything after is a normal-priority event
-taking the next id when scheduled, and the run stops before any normal event at
-``end_s``.  This loop keeps the same three pending slots and the same id counter,
-so ties at equal times resolve as in SimPy.  A timeout of ``t - now`` fires at
-``now + (t - now)``, as SimPy computes it.
+:func:`uturn_sim.model.engine.run_lane` creates its SimPy processes in this order:
+the arrivals (of the bay alone, or of the whole approach when ``through_lanes`` > 0),
+the stop line, the slot server (slot lane only), then one server per through lane.
+Each waits on one event at a time: a timeout or a re-armable wake-up
+(:class:`uturn_sim.model.engine.Wake`).  SimPy processes events in ``(time, priority,
+id)`` order; the processes start with urgent priority at t = 0 in creation order
+(ids ``0 .. n-1``), the end of the run is urgent at ``end_s`` (id ``n``), and
+everything after is a normal-priority event taking the next id when scheduled, so
+the run stops before any normal event at ``end_s``.  This loop keeps one pending
+event per process (:mod:`uturn_sim.fast.events`) and the same id counter, so ties at
+equal times resolve as in SimPy.  A timeout of ``t - now`` fires at ``now + (t -
+now)``, as SimPy computes it.  A process that ends (the arrivals) takes an id in SimPy
+and none here: every later id shifts by one, which changes no order.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 
+from uturn_sim.fast.approach import N_LOG, arrive, depart_head, merged_arrivals, try_enter
+from uturn_sim.fast.approach import plan_head as plan_through_head
+from uturn_sim.fast.events import (
+    AI,
+    ARRIVALS,
+    EID,
+    L_HOW,
+    L_PLANNED,
+    S_HOW,
+    SLOT_SERVER,
+    STOP_LINE,
+    THROUGH,
+    fire,
+    on_admit,
+    schedule,
+)
 from uturn_sim.fast.lane import (
     LAST_UTURN_START,
     READY,
@@ -32,199 +50,199 @@ from uturn_sim.fast.lane import (
     plan_uturn,
     slot_candidate,
 )
-from uturn_sim.fast.rules import LINKED, SLOTS
+from uturn_sim.fast.rules import LINKED, THROUGH_LANES
+from uturn_sim.fast.state import Run
 
 __all__ = ["run_batch", "run_one"]
 
-#: pending event of each process: time (s), id, scheduled, a timeout (else a wake-up);
-#: ``waiting``: armed wake-up (stop line: head, slot server: slots)
-_Events = namedtuple("_Events", "time eid active timeout waiting")
 
-_A, _S, _L = 0, 1, 2  # arrivals, stop line, slot server
-_EID, _AI, _S_HOW, _L_HOW, _L_PLANNED = 0, 1, 2, 3, 4  # process scalars in ``ps``
+@njit(cache=True, inline="always")
+def _arrivals(s, go, now):  # pragma: no cover - compiled
+    """``engine._arrivals`` (the bay alone) or ``engine._approach_arrivals``."""
+    whole = s.R[THROUGH_LANES] > 0
+    while True:  # ``at`` is the bay's ``t`` for the bay alone
+        if go:
+            i = s.ps[AI]
+            s.ps[AI] += 1
+            if whole:
+                arrive(s, s.code[i], now)
+            else:
+                on_admit(s, admit(s, i, now), now)
+        if s.ps[AI] >= s.at.size:
+            break
+        ta = s.at[s.ps[AI]]
+        if ta > now:
+            schedule(s, ARRIVALS, now + (ta - now), True)
+            break
+        go = True
 
 
 @njit(cache=True, inline="always")
-def _schedule(ev, q, at, timeout, ps):  # pragma: no cover - compiled
-    """Process ``q`` resumes at ``at`` (s): a timeout, or a fired wake-up (next id)."""
-    ev.time[q] = at
-    ev.eid[q] = ps[_EID]
-    ev.active[q] = True
-    ev.timeout[q] = timeout
-    ps[_EID] += 1
+def _stop_line(s, go, now):  # pragma: no cover - compiled
+    """``schemes.ordinary.stop_line``: serve the head (left-turners only, slot lane)."""
+    linked = s.R[LINKED] != 0.0
+    how = s.ps[S_HOW]
+    while True:
+        if go:
+            if linked:
+                depart_slot(s, 0, now, how)
+            else:
+                depart_stop_line(s, now, how)
+            if s.R[THROUGH_LANES] > 0:  # LaneState.left: the bay entrance may open
+                try_enter(s, now)
+            if linked:
+                fire(s, SLOT_SERVER, now)
+        if s.ls[1] == 0 or (linked and s.vi[UTURN, s.lane[s.ls[0]]] != 0):
+            s.waiting[STOP_LINE] = True
+            break
+        ts, how = plan_head(s, now)
+        if np.isinf(ts):
+            s.waiting[STOP_LINE] = True
+            break
+        if ts > now:
+            s.ps[S_HOW] = how
+            schedule(s, STOP_LINE, now + (ts - now), True)
+            break
+        go = True
 
 
 @njit(cache=True, inline="always")
-def _fire(ev, q, now, ps):  # pragma: no cover - compiled
-    """``Wake.fire``: wake process ``q`` if it waits on its wake-up."""
-    if ev.waiting[q]:
-        ev.waiting[q] = False
-        _schedule(ev, q, now, False, ps)
-
-
-@njit(cache=True, inline="always")
-def _admit_next(R, vf, vi, lane, ls, lf, rf, ri, ev, ps, now, linked):  # pragma: no cover
-    """Admit the next vehicle at ``now`` (s) and ``on_admit``: wake the servers."""
-    pos = admit(R, vf, vi, lane, ls, lf, rf, ri, ps[_AI], now)
-    ps[_AI] += 1
-    if pos == 0:
-        _fire(ev, _S, now, ps)
-    if linked and pos < R[SLOTS]:
-        _fire(ev, _L, now, ps)
-
-
-@njit(cache=True, inline="always")
-def _resume(
-    proc, from_timeout, now, R, t, p, ug_s, ug_e, lg_s, lg_e, vf, vi, lane, ls, lf, rf, ri, ev, ps
-):  # pragma: no cover - compiled
-    """Run process ``proc`` from its current wait until its next wait."""
-    linked = R[LINKED] != 0.0
-    if proc == _A:  # engine._arrivals
-        if from_timeout:
-            _admit_next(R, vf, vi, lane, ls, lf, rf, ri, ev, ps, now, linked)
-        while ps[_AI] < t.size:
-            ta = t[ps[_AI]]
-            if ta > now:
-                _schedule(ev, _A, now + (ta - now), True, ps)
-                return
-            _admit_next(R, vf, vi, lane, ls, lf, rf, ri, ev, ps, now, linked)
-        return
-    if proc == _S:  # schemes.ordinary.stop_line
-        go, how = from_timeout, ps[_S_HOW]
-        while True:
-            if go:
-                if linked:
-                    depart_slot(R, vf, vi, lane, ls, lf, rf, ri, 0, now, how, p, ug_s, ug_e)
-                    _fire(ev, _L, now, ps)
-                else:
-                    depart_stop_line(R, vf, vi, lane, ls, lf, rf, ri, now, how)
-            if ls[1] == 0 or (linked and vi[UTURN, lane[ls[0]]] != 0):
-                ev.waiting[_S] = True
-                return
-            ts, how = plan_head(R, vf, vi, lane, ls, lf, now, p, ug_s, ug_e, lg_s, lg_e)
-            if np.isinf(ts):
-                ev.waiting[_S] = True
-                return
-            if ts > now:
-                ps[_S_HOW] = how
-                _schedule(ev, _S, now + (ts - now), True, ps)
-                return
-            go = True
-    # schemes.linked.slot_server
-    go, how, k = from_timeout, ps[_L_HOW], -1
+def _slot_server(s, go, now):  # pragma: no cover - compiled
+    """``schemes.linked.slot_server``: start the slot U-turns, front-most first."""
+    how, k = s.ps[L_HOW], -1
     if go:  # lane.index(planned): left-turners ahead may have gone meanwhile
-        for q in range(ls[1]):
-            if lane[ls[0] + q] == ps[_L_PLANNED]:
+        for q in range(s.ls[1]):
+            if s.lane[s.ls[0] + q] == s.ps[L_PLANNED]:
                 k = q
                 break
     while True:
         if go:
-            depart_slot(R, vf, vi, lane, ls, lf, rf, ri, k, now, how, p, ug_s, ug_e)
-            _fire(ev, _S, now, ps)
-        k = slot_candidate(R, vi, lane, ls)
+            depart_slot(s, k, now, how)
+            if s.R[THROUGH_LANES] > 0:
+                try_enter(s, now)
+            fire(s, STOP_LINE, now)
+        k = slot_candidate(s)
         if k < 0:
-            ev.waiting[_L] = True
-            return
-        v = lane[ls[0] + k]
-        ps[_L_PLANNED] = v
-        tl, how = plan_uturn(R, vf, v, now, lf[LAST_UTURN_START], p, ug_s, ug_e)
+            s.waiting[SLOT_SERVER] = True
+            break
+        v = s.lane[s.ls[0] + k]
+        s.ps[L_PLANNED] = v
+        tl, how = plan_uturn(s, v, now, s.lf[LAST_UTURN_START])
         if np.isinf(tl):
-            ev.waiting[_L] = True
-            return
+            s.waiting[SLOT_SERVER] = True
+            break
         if tl > now:
-            ps[_L_HOW] = how
-            _schedule(ev, _L, now + (tl - now), True, ps)
-            return
+            s.ps[L_HOW] = how
+            schedule(s, SLOT_SERVER, now + (tl - now), True)
+            break
+        go = True
+
+
+@njit(cache=True, inline="always")
+def _through_server(s, proc, go, now):  # pragma: no cover - compiled
+    """``engine._through_server`` of lane ``proc - THROUGH + 1``."""
+    k = proc - THROUGH
+    while True:
+        if go:
+            depart_head(s, k, now)
+        if s.fn[k] == 0 or s.files[k, s.fh[k]] < 0:
+            s.waiting[proc] = True
+            break
+        tp = plan_through_head(s, k, now)
+        if np.isinf(tp):
+            s.waiting[proc] = True
+            break
+        if tp > now:
+            schedule(s, proc, now + (tp - now), True)
+            break
         go = True
 
 
 @njit(cache=True)
-def run_one(
-    R, t, uturn, heavy, tc, p, ug_s, ug_e, lg_s, lg_e, end_s, rf, ri
-):  # pragma: no cover - compiled
-    """One run of one scheme; fills the records ``rf`` (float) and ``ri`` (int) in place."""
-    n = t.size
+def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cover - compiled
+    """One run of one scheme; fills ``records`` and ``log`` and returns the log's length.
+
+    ``bay = (t, uturn, heavy, tc)`` (s, bool, bool, s) and ``through = (tt, tlen)`` (s,
+    m) are the arrivals, ``p`` the conflicting passages (s), ``greens`` the effective
+    greens ``(ug_s, ug_e, lg_s, lg_e, tg_s, tg_e)`` (s), ``end_s`` the horizon (s).
+    Records ``(rf, ri, entry, tlane, tdep)``: the bay's (:mod:`uturn_sim.fast.lane`;
+    ``entry`` s), the through vehicles' lanes (the drawn ones on entry, the ones used
+    on return) and stop-line passages (s).  Lane 1's log: ``log_t[:n], log_s[:n]``.
+    """
+    t, uturn, heavy, tc = bay
+    tt, tlen = through
+    lanes = int(R[THROUGH_LANES])
+    if lanes > 0:
+        at, code = merged_arrivals(t, tt)
+    else:  # the bay's arrivals in table order (engine._arrivals)
+        at, code = t.copy(), np.empty(0, dtype=np.int64)
+    s = Run(R, t, p, greens, at, code, tlen, records, log)
+    init_vehicles(s, uturn, heavy, tc)
     linked = R[LINKED] != 0.0
-    vf = np.empty((6, n))
-    vi = np.zeros((5, n), dtype=np.int64)
-    init_vehicles(R, uturn, heavy, tc, vf, vi)
-    lane = np.empty(max(n, 1), dtype=np.int64)
-    ls = np.zeros(2, dtype=np.int64)
-    lf = np.array([0.0, -np.inf, -np.inf, 0.0, 0.0, 0.0])
-    ev = _Events(
-        np.zeros(3),
-        np.zeros(3, np.int64),
-        np.zeros(3, np.bool_),
-        np.zeros(3, np.bool_),
-        np.zeros(3, np.bool_),
-    )
-    ps = np.array([4, 0, 0, 0, -1], dtype=np.int64)
-    # the process starts: ids 0..2 at t = 0 (urgent in SimPy, i.e. before every normal
-    # event at t = 0, all of which have ids >= 4); id 3 is the end of the run
-    for q in range(3 if linked else 2):
-        ev.active[q] = True
-        ev.eid[q] = q
+    nproc = THROUGH + lanes
+    # the process starts: ids 0 .. started-1 at t = 0 in creation order (urgent in SimPy,
+    # i.e. before every normal event at t = 0); id ``started`` is the end of the run
+    started = 0
+    for q in range(nproc):
+        if q != SLOT_SERVER or linked:
+            s.active[q] = True
+            s.eid[q] = started
+            started += 1
+    s.ps[EID] = started + 1
     while True:
-        best = -1
-        for q in range(3):
-            if ev.active[q] and (
-                best < 0
-                or ev.time[q] < ev.time[best]
-                or (ev.time[q] == ev.time[best] and ev.eid[q] < ev.eid[best])
+        best = nproc  # none
+        for q in range(nproc):
+            if s.active[q] and (
+                best == nproc
+                or s.time[q] < s.time[best]
+                or (s.time[q] == s.time[best] and s.eid[q] < s.eid[best])
             ):
                 best = q
-        if best < 0 or not ev.time[best] < end_s:
+        if best == nproc or not s.time[best] < end_s:
             break
-        ev.active[best] = False
-        _resume(
-            best,
-            ev.timeout[best],
-            ev.time[best],
-            R,
-            t,
-            p,
-            ug_s,
-            ug_e,
-            lg_s,
-            lg_e,
-            vf,
-            vi,
-            lane,
-            ls,
-            lf,
-            rf,
-            ri,
-            ev,
-            ps,
-        )
-    for q in range(ls[1]):  # LaneState.finish(end_s)
-        v = lane[ls[0] + q]
-        if vf[READY, v] <= end_s:
-            end_leg(R, vf, vi, rf, ri, v)
+        s.active[best] = False
+        go, now = s.timeout[best], s.time[best]
+        if best == ARRIVALS:
+            _arrivals(s, go, now)
+        elif best == STOP_LINE:
+            _stop_line(s, go, now)
+        elif best == SLOT_SERVER:
+            _slot_server(s, go, now)
+        else:
+            _through_server(s, best, go, now)
+    for q in range(s.ls[1]):  # LaneState.finish(end_s)
+        v = s.lane[s.ls[0] + q]
+        if s.vf[READY, v] <= end_s:
+            end_leg(s, v)
+    return s.ai[N_LOG]
 
 
 @njit(cache=True)
 def run_batch(
-    R, t, uturn, heavy, tc, voff, p, poff, ug_s, ug_e, lg_s, lg_e, end_s, rf, ri
+    R, end_s, bay, voff, p, poff, greens, through, toff, records, log, loff, nlog
 ):  # pragma: no cover - compiled
-    """Run every replication of the batch; records go to ``rf``/``ri`` at its rows.
+    """Run every replication of the batch; records go to ``records`` at its rows.
 
-    Replication ``r``: vehicles ``voff[r]:voff[r+1]``, passages ``poff[r]:poff[r+1]``.
+    As :func:`run_one`, the arrays concatenated over replications: replication ``r``
+    has bay vehicles ``voff[r]:voff[r+1]`` (``rf`` and ``ri`` columns), through
+    vehicles ``toff[r]:toff[r+1]``, passages ``poff[r]:poff[r+1]`` and lane 1's log in
+    ``loff[r]:loff[r+1]``, of which the first ``nlog[r]`` entries are written.
     """
+    t, uturn, heavy, tc = bay
+    tt, tlen = through
+    rf, ri, entry, tlane, tdep = records
+    log_t, log_s = log
     for r in range(voff.size - 1):
         a, b = voff[r], voff[r + 1]
-        run_one(
+        c, d = toff[r], toff[r + 1]
+        e, f = loff[r], loff[r + 1]
+        nlog[r] = run_one(
             R,
-            t[a:b],
-            uturn[a:b],
-            heavy[a:b],
-            tc[a:b],
-            p[poff[r] : poff[r + 1]],
-            ug_s,
-            ug_e,
-            lg_s,
-            lg_e,
             end_s,
-            rf[:, a:b],
-            ri[:, a:b],
+            (t[a:b], uturn[a:b], heavy[a:b], tc[a:b]),
+            p[poff[r] : poff[r + 1]],
+            greens,
+            (tt[c:d], tlen[c:d]),
+            (rf[:, a:b], ri[:, a:b], entry[a:b], tlane[c:d], tdep[c:d]),
+            (log_t[e:f], log_s[e:f]),
         )

@@ -2,11 +2,15 @@
 """Per-replication measures from record arrays, without pandas in the hot path.
 
 :func:`summarize_batch` gives, for every replication of a :class:`BatchRecords`, the
-rows ``uturn``, ``left``, ``all`` of :func:`uturn_sim.measures.summary.summarize`
-(as :meth:`uturn_sim.Result.summary` calls it), computed by one compiled pass over the
-batch; the DataFrame is built once for the whole batch.  A declared measure without a
-compiled formula in :data:`COMPILED` is refused (``NotImplementedError``), never
-guessed; ``tests/test_fast.py`` checks every declared measure against ``summarize``.
+rows :data:`~uturn_sim.measures.catalog.ROWS` (``uturn``, ``left``, ``through``,
+``all``) of :func:`uturn_sim.measures.summary.summarize` as
+:meth:`uturn_sim.Result.summary` calls it, computed by one compiled pass over the
+batch; the DataFrame is built once for the whole batch.  Each replication's vehicles
+are taken in the vehicle frame's order (the bay's, then the through lanes'), so
+every sum adds the same numbers in the same order as NumPy's.  A declared measure
+without a compiled formula in :data:`COMPILED` is refused (``NotImplementedError``),
+never guessed; ``tests/test_fast.py`` checks every declared measure against
+``Result.summary()``.
 """
 
 from __future__ import annotations
@@ -19,17 +23,14 @@ from numba import njit
 
 from uturn_sim.fast.engine import BatchRecords
 from uturn_sim.fast.stats import (
+    lane_one_records,
     pairwise_sum,
     percentile_sorted,
     queue_steps,
     share_above,
     time_weighted_stats,
 )
-from uturn_sim.measures.catalog import (
-    LOS_SIGNALIZED,
-    LOS_UNSIGNALIZED,
-    MEASURES,
-)
+from uturn_sim.measures.catalog import LOS_SIGNALIZED, LOS_UNSIGNALIZED, MEASURES, ROWS
 from uturn_sim.measures.platoons import PLATOON_TOLERANCE_S
 from uturn_sim.measures.safety import CONFLICT_PET_S, PET_THRESHOLDS_S
 from uturn_sim.measures.summary import SUMMARY_COLUMNS
@@ -40,8 +41,7 @@ from uturn_sim.traffic.batch import ArrivalBatch
 
 __all__ = ["STATS", "summarize_batch", "warmup"]
 
-MOVEMENTS = ("uturn", "left", "all")
-#: columns of the compiled per-(replication, movement) statistics
+#: columns of the compiled per-(replication, row) statistics
 STATS = (
     "arrived",
     "departed",
@@ -66,9 +66,29 @@ STATS = (
     "pet_min",
     "pet_p5",
     "conflicts",
+    "total_delay",
+    "person_delay",
+    "entry_wait",
+    "entrance_share",
+    "entrance_cycles",
+    "lane_share",
+    "lane_cycles",
     *(f"pet_below_{k}" for k in range(len(PET_THRESHOLDS_S))),
 )
 _S = {name: k for k, name in enumerate(STATS)}
+# the kernels' column indices (a dict is no numba constant); runs of columns start at
+# _QVEH (mean, p95, max), _QM (the same, m), _LANE_ONE (4) and _PET_BELOW
+_ARRIVED, _DEPARTED, _SERVED, _DELAY_MEAN, _DELAY_MEDIAN, _DELAY_P95 = range(6)
+_QDELAY_MEAN, _QDELAY_P95, _QVEH, _QM, _SPILL_SHARE, _SPILLED = 6, 7, 8, 11, 14, 15
+_PER_GAP, _PER_PLATOON, _IN_END, _PET_N, _PET_MIN, _PET_P5, _CONFLICTS = range(16, 23)
+_TOTAL, _PERSON, _ENTRY_WAIT, _LANE_ONE, _PET_BELOW = 23, 24, 25, 26, 30
+#: the parameters ``P`` of the kernels: period (s), storage (m), the geometric delay of a
+#: stop per movement (s), platoon spacing, conflict entry, turn clear, conflict PET and
+#: stop threshold (s), the run's end, the cycle and its origin (s), then PET thresholds
+T0, T1, STORAGE, GEO_U, GEO_L, GEO_T, PLATOON, ENTER, CLEAR, CONFLICT, STOPPED = range(11)
+END, CYCLE, ORIGIN, PET0 = 11, 12, 13, 14
+_UTURN, _LEFT, _THROUGH = 0, 1, 2  # movement codes (ROWS order; the last row is all)
+_EPS_S = 1e-9  # measures.safety: passages within 1 ns of the entry count as before it
 
 
 @njit(cache=True)
@@ -84,64 +104,90 @@ def _count_distinct(x):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _one(t, uturn, length, dep, served, spilled, p, lg_s, lg_e, P, out):  # pragma: no cover
-    """Statistics of one replication into ``out[3, len(STATS)]`` (rows uturn, left, all).
+def _search_right(a, x):  # pragma: no cover - compiled
+    lo, hi = 0, a.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
-    ``P``: t0, t1, storage_m, geo_uturn, geo_left, platoon spacing, conflict entry,
-    turn clear, conflict PET, then the PET thresholds (s).
+
+@njit(cache=True)
+def _vehicles(mv, t, dep, served, P):  # pragma: no cover - compiled
+    """Per vehicle: queue delay, control delay, platoon of gap U-turns and PET (s).
+
+    ``Result.vehicles``' ``queue_delay_s``, ``control_delay_s`` and ``platoon`` and
+    ``measures.safety.pet_times``; ``P`` as :data:`T0` ...
     """
-    t0, t1, storage = P[0], P[1], P[2]
     n = t.size
     qdel = dep - t
     control = np.empty(n)
+    geo = np.array([P[GEO_U], P[GEO_L], P[GEO_T]])
     for i in range(n):
-        stopped = qdel[i] > P[9] or served[i] == 2
-        geo = (P[3] if uturn[i] else P[4]) if stopped else 0.0
-        control[i] = qdel[i] + (np.nan if np.isnan(dep[i]) else geo)
-    # platoons of U-turns in gaps (measures.platoons)
-    platoon = np.full(n, -1, dtype=np.int64)
+        stopped = qdel[i] > P[STOPPED] or served[i] == 2
+        control[i] = qdel[i] + (np.nan if np.isnan(dep[i]) else (geo[mv[i]] if stopped else 0.0))
+    platoon = np.full(n, -1, dtype=np.int64)  # measures.platoons over gap U-turns
     gi = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
-        if uturn[i] and served[i] == 2 and not np.isnan(dep[i]):
+        if mv[i] == _UTURN and served[i] == 2 and not np.isnan(dep[i]):
             gi[m] = i
             m += 1
-    gi = gi[:m]
     if m:
-        order = gi[np.argsort(dep[gi], kind="mergesort")]
+        order = gi[:m][np.argsort(dep[gi[:m]], kind="mergesort")]
         pid = 0
         platoon[order[0]] = 0
         for k in range(1, m):
-            if dep[order[k]] - dep[order[k - 1]] > P[5] + 1e-9:
+            if dep[order[k]] - dep[order[k - 1]] > P[PLATOON] + 1e-9:
                 pid += 1
             platoon[order[k]] = pid
-    # PET (measures.safety.pet_times): min of before and after, NaN-aware
-    pet = np.full(n, np.nan)
-    for i in range(n):
-        if uturn[i] and not np.isnan(dep[i]):
-            e = dep[i] + P[6]
-            c = dep[i] + P[7]
-            lo, hi = 0, p.size
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if p[mid] <= e:
-                    lo = mid + 1
-                else:
-                    hi = mid
+    return qdel, control, platoon
+
+
+@njit(cache=True)
+def _pet(mv, dep, p, P):  # pragma: no cover - compiled
+    """``measures.safety.pet_times``: min of PET before and after each U-turn, s (NaN)."""
+    pet = np.full(mv.size, np.nan)
+    for i in range(mv.size):
+        if mv[i] == _UTURN and not np.isnan(dep[i]):
+            e = dep[i] + P[ENTER]
+            lo = _search_right(p, e + _EPS_S)
             before = e - p[lo - 1] if lo >= 1 else np.nan
-            after = p[lo] - c if lo < p.size else np.nan
+            after = p[lo] - (dep[i] + P[CLEAR]) if lo < p.size else np.nan
             pet[i] = np.fmin(before, after)
-    ones = np.ones(n)
-    lane_t, lane_m = queue_steps(t, dep, length)
-    spill = share_above(lane_t, lane_m, storage, t0, t1)
-    for row in range(3):
-        sel = np.empty(n, dtype=np.bool_)
-        for i in range(n):
-            sel[i] = row == 2 or (uturn[i] if row == 0 else not uturn[i])
-        arrived = departed = inper = nspill = inend = 0
-        dl = np.empty(n)
-        ql = np.empty(n)
-        nd = 0
+    return pet
+
+
+@njit(cache=True)
+def _one(
+    mv, t, length, dep, served, spilled, wait, persons, p, lg_s, lg_e, log, whole, P, out
+):  # pragma: no cover - compiled
+    """Statistics of one replication into ``out[len(ROWS), len(STATS)]``.
+
+    Per vehicle, in the vehicle frame's order: movement code ``mv``, arrival ``t``,
+    queue space ``length``, start of turn ``dep`` (s), ``served`` (1 green, 2 gap),
+    ``spilled``, wait to enter the bay ``wait`` (s), ``persons``; ``log`` is lane 1's
+    statistics (:func:`~uturn_sim.fast.stats.lane_one_records`, used when ``whole``).
+    """
+    t0, t1 = P[T0], P[T1]
+    n = t.size
+    qdel, control, platoon = _vehicles(mv, t, dep, served, P)
+    pet = _pet(mv, dep, p, P)
+    bay = mv != _THROUGH
+    if whole:
+        spill = log[2]
+    else:
+        lane_t, lane_m = queue_steps(t[bay], dep[bay], length[bay])
+        spill = share_above(lane_t, lane_m, P[STORAGE], t0, t1)
+    for row in range(out.shape[0]):
+        sel = np.ones(n, dtype=np.bool_) if row == out.shape[0] - 1 else mv == row
+        arrived = inper = nspill = inend = 0
+        dl, ql, pd_, wl = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        cw, cp = np.empty(n), np.empty(n)
+        nd = nw = nc = 0
         gap_used = np.empty(n, dtype=np.int64)
         plat = np.empty(n, dtype=np.int64)
         ngap = nused = 0
@@ -152,68 +198,63 @@ def _one(t, uturn, length, dep, served, spilled, p, lg_s, lg_e, P, out):  # prag
             win = t[i] >= t0 and t[i] < t1
             if np.isnan(d):
                 inend += 1
+                if win:  # still waiting at the run's end: charged its delay up to it
+                    cw[nc] = P[END] - t[i]
+                    cp[nc] = persons[i]
+                    nc += 1
             if win:
                 arrived += 1
                 if spilled[i]:
                     nspill += 1
                 if not np.isnan(d):
-                    departed += 1
                     dl[nd] = control[i]
                     ql[nd] = qdel[i]
+                    pd_[nd] = control[i] * persons[i]
                     nd += 1
+                    if bay[i] and not np.isnan(wait[i]):
+                        wl[nw] = wait[i]
+                        nw += 1
             if d >= t0 and d < t1:
                 inper += 1
                 if served[i] == 2:
                     plat[ngap] = platoon[i]
                     ngap += 1
-                    # protected: inside a left-turn green window
-                    j = -1
-                    lo, hi = 0, lg_s.size
-                    while lo < hi:
-                        mid = (lo + hi) >> 1
-                        if lg_s[mid] <= d:
-                            lo = mid + 1
-                        else:
-                            hi = mid
-                    j = lo - 1
+                    j = _search_right(lg_s, d) - 1  # protected: inside a left-turn green
                     if not (j >= 0 and d < lg_e[j]):
-                        lo, hi = 0, p.size
-                        while lo < hi:
-                            mid = (lo + hi) >> 1
-                            if p[mid] <= d:
-                                lo = mid + 1
-                            else:
-                                hi = mid
-                        gap_used[nused] = lo
+                        gap_used[nused] = _search_right(p, d)
                         nused += 1
         o = out[row]
-        o[0], o[1], o[2] = arrived, departed, inper
+        o[_ARRIVED], o[_DEPARTED], o[_SERVED] = arrived, nd, inper
+        o[_DELAY_MEAN] = o[_DELAY_MEDIAN] = o[_DELAY_P95] = np.nan
+        o[_QDELAY_MEAN] = o[_QDELAY_P95] = np.nan
         if nd:
-            dsel = dl[:nd]
-            qsel = ql[:nd]
-            o[3] = pairwise_sum(dsel, 0, nd) / nd
-            ds = np.sort(dsel)
-            o[4] = percentile_sorted(ds, 0.5)
-            o[5] = percentile_sorted(ds, 0.95)
-            o[6] = pairwise_sum(qsel, 0, nd) / nd
-            o[7] = percentile_sorted(np.sort(qsel), 0.95)
-        else:
-            o[3] = o[4] = o[5] = o[6] = o[7] = np.nan
-        ts = t[sel]
-        dsl = dep[sel]
-        qt, qn = queue_steps(ts, dsl, ones[: ts.size])
-        o[8], o[9], o[10] = time_weighted_stats(qt, qn, t0, t1)
-        if row == 2:
-            mt, mm = lane_t, lane_m
-        else:
-            mt, mm = queue_steps(ts, dsl, length[sel])
-        o[11], o[12], o[13] = time_weighted_stats(mt, mm, t0, t1)
-        o[14] = spill
-        o[15] = nspill
-        o[16] = nused / _count_distinct(gap_used[:nused]) if nused else np.nan
-        o[17] = ngap / _count_distinct(plat[:ngap]) if ngap else np.nan
-        o[18] = inend
-        if row == 0:
+            o[_DELAY_MEAN] = pairwise_sum(dl, 0, nd) / nd
+            ds = np.sort(dl[:nd])
+            o[_DELAY_MEDIAN] = percentile_sorted(ds, 0.5)
+            o[_DELAY_P95] = percentile_sorted(ds, 0.95)
+            o[_QDELAY_MEAN] = pairwise_sum(ql, 0, nd) / nd
+            o[_QDELAY_P95] = percentile_sorted(np.sort(ql[:nd]), 0.95)
+        o[_TOTAL] = pairwise_sum(dl, 0, nd) + pairwise_sum(cw, 0, nc)
+        cw[:nc] *= cp[:nc]
+        o[_PERSON] = pairwise_sum(pd_, 0, nd) + pairwise_sum(cw, 0, nc)
+        o[_ENTRY_WAIT] = pairwise_sum(wl, 0, nw) / nw if nw else np.nan
+        ts, dsl = t[sel], dep[sel]
+        qt, qn = queue_steps(ts, dsl, np.ones(ts.size))
+        stats = time_weighted_stats(qt, qn, t0, t1)
+        o[_QVEH : _QVEH + 3] = stats
+        mt, mm = queue_steps(ts, dsl, length[sel])
+        stats = time_weighted_stats(mt, mm, t0, t1)
+        o[_QM : _QM + 3] = stats
+        o[_SPILL_SHARE], o[_SPILLED] = spill, nspill
+        o[_PER_GAP] = nused / _count_distinct(gap_used[:nused]) if nused else np.nan
+        o[_PER_PLATOON] = ngap / _count_distinct(plat[:ngap]) if ngap else np.nan
+        o[_IN_END] = inend
+        for k in range(4):  # lane 1: the same in every row (NaN for the bay alone)
+            o[_LANE_ONE + k] = log[k] if whole else np.nan
+        o[_PET_N] = -1.0  # no PET: not the U-turn row
+        o[_PET_MIN] = o[_PET_P5] = o[_CONFLICTS] = np.nan
+        o[_PET_BELOW:] = np.nan
+        if row == _UTURN:
             pv = np.empty(n)
             npet = 0
             for i in range(n):
@@ -221,36 +262,69 @@ def _one(t, uturn, length, dep, served, spilled, p, lg_s, lg_e, P, out):  # prag
                     pv[npet] = pet[i]
                     npet += 1
             pv = np.sort(pv[:npet])
-            o[19] = npet
-            o[20] = percentile_sorted(pv, 0.0)
-            o[21] = percentile_sorted(pv, 0.05)
-            o[22] = np.sum(pv < P[8])
-            for k in range(P.size - 10):
-                o[23 + k] = np.sum(pv < P[10 + k])
-        else:
-            o[19] = -1.0
-            o[20:] = np.nan
+            o[_PET_N] = npet
+            o[_PET_MIN] = percentile_sorted(pv, 0.0)
+            o[_PET_P5] = percentile_sorted(pv, 0.05)
+            o[_CONFLICTS] = np.sum(pv < P[CONFLICT])
+            for k in range(P.size - PET0):
+                o[_PET_BELOW + k] = np.sum(pv < P[PET0 + k])
 
 
 @njit(cache=True)
 def _batch(
-    t, uturn, length, voff, dep, served, spilled, p, poff, lg_s, lg_e, P, out
-):  # pragma: no cover
+    t,
+    mv,
+    length,
+    dep,
+    served,
+    spilled,
+    entry,
+    persons,
+    voff,
+    tt,
+    tlen,
+    tdep,
+    tpersons,
+    toff,
+    p,
+    poff,
+    lg_s,
+    lg_e,
+    log_t,
+    log_s,
+    loff,
+    whole,
+    P,
+    out,
+):  # pragma: no cover - compiled
+    """Every replication: its bay rows, then its through rows, into ``out[r]``."""
     for r in range(voff.size - 1):
         a, b = voff[r], voff[r + 1]
+        c, d = toff[r], toff[r + 1]
+        nb, n = b - a, b - a + d - c
+        cmv = np.empty(n, dtype=np.int64)
+        cmv[:nb] = mv[a:b]
+        cmv[nb:] = _THROUGH
+        ct = np.concatenate((t[a:b], tt[c:d]))
+        clen = np.concatenate((length[a:b], tlen[c:d]))
+        cdep = np.concatenate((dep[a:b], tdep[c:d]))
+        cserved = np.empty(n, dtype=np.int64)
+        cserved[:nb] = served[a:b]
+        for j in range(c, d):  # served_by: 'green' when it passed, '' while it waits
+            cserved[nb + j - c] = 0 if np.isnan(tdep[j]) else 1
+        cspill = np.zeros(n, dtype=np.bool_)
+        cspill[:nb] = spilled[a:b]
+        wait = np.full(n, np.nan)
+        wait[:nb] = entry[a:b] - t[a:b]
+        cpersons = np.concatenate((persons[a:b], tpersons[c:d]))
+        log = np.full(4, np.nan)
+        if whole:
+            e, f = loff[r], loff[r + 1]
+            log = lane_one_records(log_t[e:f], log_s[e:f], P[T0], P[T1], P[CYCLE], P[ORIGIN])
         _one(
-            t[a:b],
-            uturn[a:b],
-            length[a:b],
-            dep[a:b],
-            served[a:b],
-            spilled[a:b],
-            p[poff[r] : poff[r + 1]],
-            lg_s,
-            lg_e,
-            P,
-            out[r],
-        )
+            cmv, ct, clen, cdep, cserved, cspill, wait, cpersons,
+            p[poff[r] : poff[r + 1]], lg_s, lg_e, log, whole, P, out[r],
+        )  # fmt: skip
 
 
 def _los(delay: np.ndarray, thresholds: tuple[float, ...]) -> np.ndarray:
@@ -302,53 +376,89 @@ COMPILED: dict[str, Callable[[dict[str, np.ndarray], float], np.ndarray]] = {
     "conflicts_per_h": lambda s, h: np.where(s["pet_n"] >= 0, s["conflicts"] / h, np.nan),
     "pet_min_s": lambda s, h: s["pet_min"],
     "pet_p5_s": lambda s, h: s["pet_p5"],
+    "total_delay_veh_h_per_h": lambda s, h: s["total_delay"] / 3600.0 / h,
+    "person_delay_h_per_h": lambda s, h: s["person_delay"] / 3600.0 / h,
+    "bay_entry_wait_s": lambda s, h: s["entry_wait"],
+    "entrance_blocked_share": lambda s, h: s["entrance_share"],
+    "entrance_blocked_cycle_share": lambda s, h: s["entrance_cycles"],
+    "lane_blocked_share": lambda s, h: s["lane_share"],
+    "lane_blocked_cycle_share": lambda s, h: s["lane_cycles"],
     "in_system_end": lambda s, h: s["in_system_end"].astype(np.int64),
     "oversaturated": lambda s, h: (s["arrived"] - s["departed"]) > 0,
 }
 
 
-def batch_stats(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) -> np.ndarray:
-    """Compiled statistics, shape ``(replications, 3, len(STATS))`` (rows uturn, left, all)."""
+def _parameters(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) -> np.ndarray:
+    """The kernels' ``P`` (:data:`T0` ...), as ``Result.summary()`` takes them."""
     sim, b = scenario.simulation, scenario.behaviour
-    rules = records.rules
     geo = geometric_delay_s(
         np.array([b.uturn_speed_m_s, b.left_speed_m_s]),
         b.approach_speed_m_s,
         b.accel_m_s2,
         b.decel_m_s2,
     )
-    P = np.array(
+    geo_through = geometric_delay_s(
+        b.approach_speed_m_s, b.approach_speed_m_s, b.accel_m_s2, b.decel_m_s2
+    )
+    ends = batch.through_green.ends  # Result.cycle_origin_s
+    origin = float(ends[0]) if len(ends) else scenario.signal.offset_s
+    return np.array(
         [
             sim.warmup_s,
             sim.warmup_s + sim.duration_s,
             scenario.geometry.storage_m,
             geo[0],
             geo[1],
-            rules.uturn_gap_headway_s + PLATOON_TOLERANCE_S,
+            geo_through,
+            records.rules.uturn_gap_headway_s + PLATOON_TOLERANCE_S,
             b.conflict_entry_s,
             b.turn_clear_s,
             CONFLICT_PET_S,
             STOP_THRESHOLD_S,
+            sim.end_s,
+            scenario.signal.cycle_s,
+            origin,
             *PET_THRESHOLDS_S,
         ],
         dtype=np.float64,
     )
-    out = np.zeros((len(batch), 3, len(STATS)))
-    uturn = batch.movement == 0
-    length = np.where(batch.heavy, rules.heavy_length_m, rules.car_length_m)
+
+
+def batch_stats(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) -> np.ndarray:
+    """Compiled statistics, shape ``(replications, len(ROWS), len(STATS))``."""
+    rules, mix = records.rules, scenario.vehicle_mix
+    whole = records.whole
+    if whole:
+        toff = batch.through_offsets
+        theavy, tt = batch.through_heavy, batch.through_t
+    else:  # the bay alone: no through rows
+        toff = np.zeros(len(batch) + 1, dtype=np.int64)
+        theavy, tt = np.empty(0, dtype=bool), np.empty(0)
+    out = np.zeros((len(batch), len(ROWS), len(STATS)))
     _batch(
         batch.t,
-        uturn,
-        length,
-        batch.vehicle_offsets,
+        batch.movement.astype(np.int64),
+        np.where(batch.heavy, rules.heavy_length_m, rules.car_length_m),
         records.departure,
         records.served_by.astype(np.int64),
         records.spilled,
+        records.entry,
+        np.where(batch.heavy, mix.heavy_occupancy, mix.car_occupancy).astype(np.float64),
+        batch.vehicle_offsets,
+        np.ascontiguousarray(tt, dtype=np.float64),
+        np.where(theavy, rules.heavy_length_m, rules.car_length_m).astype(np.float64),
+        records.through_departure,
+        np.where(theavy, mix.heavy_occupancy, mix.car_occupancy).astype(np.float64),
+        toff,
         batch.conflict_t,
         batch.conflict_offsets,
         batch.left_green.starts,
         batch.left_green.ends,
-        P,
+        records.lane_one_t,
+        records.lane_one_state,
+        records.lane_one_offsets,
+        whole,
+        _parameters(batch, records, scenario),
         out,
     )
     return out
@@ -366,7 +476,7 @@ def summarize_batch(
     records
         One scheme's records on ``batch`` (:func:`uturn_sim.fast.engine.run_records`).
     scenario
-        The scenario (measured period, storage, turn times and speeds).
+        The scenario (measured period, storage, turn times and speeds, occupancies).
     scheme
         Scheme name written in the ``scheme`` column.
 
@@ -374,16 +484,17 @@ def summarize_batch(
     -------
     pandas.DataFrame
         Columns ``replication, scheme, movement`` and the measures
-        (:data:`uturn_sim.measures.catalog.MEASURES`), three rows per replication.
+        (:data:`uturn_sim.measures.catalog.MEASURES`), a row per replication and
+        :data:`~uturn_sim.measures.catalog.ROWS` entry.
     """
     stats = batch_stats(batch, records, scenario).reshape(-1, len(STATS))
     s = {name: stats[:, k] for name, k in _S.items()}
     sim = scenario.simulation
     hours = ((sim.warmup_s + sim.duration_s) - sim.warmup_s) / 3600.0
     cols: dict[str, object] = {
-        "replication": np.repeat(batch.replications, 3),
+        "replication": np.repeat(batch.replications, len(ROWS)),
         "scheme": scheme,
-        "movement": np.tile(np.array(MOVEMENTS, dtype=object), len(batch)),
+        "movement": np.tile(np.array(ROWS, dtype=object), len(batch)),
     }
     for m in MEASURES:
         f = COMPILED.get(m.name)
@@ -398,20 +509,10 @@ def summarize_batch(
 
 def warmup() -> None:
     """Compile the measure kernels (or load them from numba's disk cache)."""
-    e = np.empty(0)
-    ei = np.zeros(1, dtype=np.int64)
-    _batch(
-        e,
-        np.empty(0, np.bool_),
-        e,
-        ei,
-        e,
-        np.empty(0, np.int64),
-        np.empty(0, np.bool_),
-        e,
-        ei,
-        e,
-        e,
-        np.zeros(10 + len(PET_THRESHOLDS_S)),
-        np.zeros((0, 3, len(STATS))),
-    )
+    from uturn_sim.fast.engine import run_records
+    from uturn_sim.model.schemes import get_scheme
+    from uturn_sim.scenario.loading import default_scenario
+
+    scn = default_scenario()
+    empty = ArrivalBatch.from_tables([], [])
+    batch_stats(empty, run_records(empty, get_scheme("linked").rules(scn), 1.0), scn)

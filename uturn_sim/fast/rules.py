@@ -2,9 +2,7 @@
 
 Every field of ``LaneRules`` must be known here: a field added to the rules without
 being handled by the compiled engine is an error (:func:`pack_rules` raises), never
-silently ignored.  The fields of the approach's through lanes (:data:`APPROACH_FIELDS`)
-are accepted only with ``through_lanes`` = 0, where they change nothing; the compiled
-engine models the left-turn bay alone and refuses through lanes.
+silently ignored.
 """
 
 from __future__ import annotations
@@ -13,14 +11,9 @@ import dataclasses
 
 import numpy as np
 
-from uturn_sim.fast import THROUGH_LANES_REFUSAL
 from uturn_sim.model.lane import LaneRules
 
-__all__ = ["APPROACH_FIELDS", "FIELDS", "pack_rules"]
-
-#: ``LaneRules`` fields of the approach's through lanes, not modelled by the compiled
-#: engine: allowed only when ``through_lanes`` is 0 (the others then do nothing)
-APPROACH_FIELDS = ("through_lanes", "bay_opening_m", "through_headway_s", "avoid_blocked_lane")
+__all__ = ["FIELDS", "pack_rules"]
 
 (
     LINKED,
@@ -43,7 +36,11 @@ APPROACH_FIELDS = ("through_lanes", "bay_opening_m", "through_headway_s", "avoid
     MIN_PET,
     ENTRY,
     CLEAR,
-) = range(20)
+    THROUGH_LANES,
+    OPENING,
+    THROUGH_H,
+    AVOID,
+) = range(24)
 WHEN_LEFT_GREEN, WHEN_ANY_GAP, WHEN_EITHER = 0, 1, 2
 _WHEN = {"left_green": WHEN_LEFT_GREEN, "any_safe_gap": WHEN_ANY_GAP}
 _WHEN["left_green_or_safe_gap"] = WHEN_EITHER
@@ -70,6 +67,10 @@ FIELDS: dict[str, int] = {
     "min_pet_s": MIN_PET,
     "conflict_entry_s": ENTRY,
     "turn_clear_s": CLEAR,
+    "through_lanes": THROUGH_LANES,
+    "bay_opening_m": OPENING,
+    "through_headway_s": THROUGH_H,
+    "avoid_blocked_lane": AVOID,
 }
 
 
@@ -79,14 +80,11 @@ def pack_rules(rules: LaneRules) -> np.ndarray:
     Raises
     ------
     NotImplementedError
-        If ``rules`` has a field the compiled engine does not implement, or
-        ``through_lanes`` > 0 (:data:`~uturn_sim.fast.THROUGH_LANES_REFUSAL`).
+        If ``rules`` has a field the compiled engine does not implement.
     """
-    if getattr(rules, "through_lanes", 0) > 0:
-        raise NotImplementedError(THROUGH_LANES_REFUSAL)
     out = np.zeros(len(FIELDS))
     for f in dataclasses.fields(rules):
-        if f.name == "scheme" or f.name in APPROACH_FIELDS:
+        if f.name == "scheme":
             continue
         if f.name not in FIELDS:
             raise NotImplementedError(

@@ -4,8 +4,8 @@
 * :func:`pairwise_sum` — NumPy's pairwise summation (``np.sum`` / ``np.mean`` of a
   contiguous float64 array: 8 accumulators, blocks of 128, halves above)
 * :func:`percentile_sorted` — ``np.percentile(x, 100 * q)`` (method ``linear``)
-* :func:`queue_steps` / :func:`time_weighted_stats` / :func:`share_above` — the
-  functions of :mod:`uturn_sim.measures.summary`
+* :func:`queue_steps` / :func:`time_weighted_stats` / :func:`share_above` /
+  :func:`lane_one_records` — the functions of :mod:`uturn_sim.measures.summary`
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "lane_one_records",
     "pairwise_sum",
     "percentile_sorted",
     "queue_steps",
@@ -196,3 +197,40 @@ def share_above(t, level, limit, t0, t1):  # pragma: no cover - compiled
             w[m] = min(max(nxt, t0), t1) - e0
             m += 1
     return min(1.0, pairwise_sum(w, 0, m) / (t1 - t0))
+
+
+@njit(cache=True)
+def lane_one_records(t, state, t0, t1, cycle, origin):  # pragma: no cover - compiled
+    """``measures.summary.lane_one_records`` of the step function ``(t, state)``.
+
+    Returns ``[entrance share, entrance cycle share, spillback share, spillback cycle
+    share]``: shares of ``[t0, t1)`` and of the whole signal cycles in it (cycles
+    start at ``origin + k * cycle``, s).  The states' intervals come in time order,
+    so the cycles they touch are counted as a union of increasing ranges.
+    """
+    n = t.size
+    k0 = int(np.ceil((t0 - origin) / cycle - 1e-9))
+    k1 = int(np.floor((t1 - origin) / cycle + 1e-9))  # cycles k0 .. k1 - 1
+    n_cycles = max(k1 - k0, 0)
+    out = np.empty(4)
+    w = np.empty(n)
+    for s in range(2):
+        m, count, covered = 0, 0, k0 - 1
+        for k in range(n):
+            if state[k] != s + 1:
+                continue
+            a = min(max(t[k], t0), t1)
+            b = min(max(t[k + 1] if k + 1 < n else np.inf, t0), t1)
+            if not b > a:
+                continue
+            w[m] = b - a
+            m += 1
+            lo = max(int(np.floor((a - origin) / cycle)), k0, covered + 1)
+            hi = min(int(np.ceil((b - origin) / cycle)) - 1, k1 - 1)
+            if hi >= lo:
+                count += hi - lo + 1
+                covered = hi
+        share = pairwise_sum(w, 0, m) / (t1 - t0)
+        out[2 * s] = share if share < 1.0 else 1.0
+        out[2 * s + 1] = count / n_cycles if n_cycles else np.nan
+    return out

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from uturn_sim.fast import check_scenario
 from uturn_sim.fast.engine import run_records
 from uturn_sim.fast.measures import summarize_batch
+from uturn_sim.measures.catalog import ROWS
 from uturn_sim.model.schemes import Linked, Ordinary, Scheme, get_scheme
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import build_arrivals_batch
@@ -64,10 +64,8 @@ def summaries(
     Raises
     ------
     NotImplementedError
-        For a scheme the compiled engine does not implement, or a scenario with
-        ``approach.through_lanes`` > 0 (use ``engine="simpy"``).
+        For a scheme the compiled engine does not implement (use ``engine="simpy"``).
     """
-    check_scenario(scenario)
     objs = [get_scheme(s) for s in schemes]
     for o in objs:
         if not supports(o):
@@ -87,9 +85,9 @@ def summaries(
         ]
         # rows by replication, then scheme (as compare's loop makes them), then movement
         both = pd.concat(parts, ignore_index=True)
-        n = len(batch)
+        n, rows = len(batch), len(ROWS)
         order = [
-            s * 3 * n + r * 3 + m for r in range(n) for s in range(len(parts)) for m in range(3)
+            (s * n + r) * rows + m for r in range(n) for s in range(len(parts)) for m in range(rows)
         ]
         frames.append(both.iloc[order])
         if progress is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from uturn_sim.fast import check_engine, models
+from uturn_sim.fast import check_engine
 from uturn_sim.measures.catalog import COMPARED
 from uturn_sim.model.result import Result
 from uturn_sim.model.run import simulate
@@ -166,8 +166,7 @@ def compare(
         sampling uncertainty (:mod:`uturn_sim.study.uncertainty`).
     engine
         ``"simpy"`` (the reference model) or ``"fast"`` (the compiled engine,
-        :mod:`uturn_sim.fast`: identical vehicle records and measures, many times faster;
-        a scenario it does not model runs on the reference model).
+        :mod:`uturn_sim.fast`: identical vehicle records and measures, many times faster).
 
     Raises
     ------
@@ -199,9 +198,7 @@ def compare(
             "of estimated fields; uturn-sim calibrate writes it)"
         )
     frames = []
-    if check_engine(engine) == "fast" and not models(scenario):
-        engine = "simpy"  # what the compiled engine does not model, the reference model runs
-    if engine == "fast":
+    if check_engine(engine) == "fast":
         from uturn_sim.fast.study import summaries
 
         for r in range(n) if parameter_uncertainty else ():  # one scenario per replication

@@ -20,7 +20,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from uturn_sim.errors import ScenarioError
-from uturn_sim.fast import check_engine, models
+from uturn_sim.fast import check_engine
+from uturn_sim.measures.catalog import ROWS
 from uturn_sim.model.run import simulate
 from uturn_sim.model.schemes import Scheme, get_scheme, scheme_names
 from uturn_sim.scenario.model import Scenario
@@ -61,9 +62,7 @@ def run_chunk(
     read ``geometry.slots``) is simulated once per replication and its summary shared
     across those cells: the rows are identical to re-running it.  ``engine="fast"``
     (default) runs each cell's replications as one compiled batch
-    (:mod:`uturn_sim.fast`), except cells the compiled engine does not model
-    (``approach.through_lanes`` > 0), which fall back to the reference model;
-    ``"simpy"`` runs the reference model everywhere: identical rows.
+    (:mod:`uturn_sim.fast`); ``"simpy"`` runs the reference model: identical rows.
     """
     rows = []
     shared: dict[str, list[dict[str, Any]]] = {}
@@ -106,12 +105,11 @@ def _fill_fast(
             if not todo:
                 continue
             scn = scn or Scenario.model_validate(scenarios[cell])
-            if not models(scn):  # through lanes: run_chunk's SimPy loop simulates the cell
-                break
             frame = summaries(scn, [scheme], seed, todo)
             recs = frame.drop(columns="replication").to_dict("records")
+            n = len(ROWS)  # summary rows per replication
             for k, r in enumerate(todo):
-                shared[_shared_key(scheme, scenarios[cell], r)] = recs[3 * k : 3 * k + 3]
+                shared[_shared_key(scheme, scenarios[cell], r)] = recs[n * k : n * k + n]
 
 
 def sweep(
@@ -158,9 +156,7 @@ def sweep(
         Called with one line per repair made to an existing ``out`` on resume.
     engine
         ``"fast"`` (compiled engine, default) or ``"simpy"`` (reference model); the rows
-        are identical.  The compiled engine does not model ``approach.through_lanes`` > 0
-        yet: with ``"fast"`` such cells fall back to the reference model (same rows,
-        SimPy's speed), the other cells stay compiled.
+        are identical.
 
     Raises
     ------
