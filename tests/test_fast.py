@@ -357,3 +357,19 @@ def test_sweeps_run_through_lane_cells_compiled(monkeypatch):
     assert len(calls) == 6
     assert len(fast) == len(simpy) == 3 * 2 * len(ROWS)
     _same_summary(pd.DataFrame(fast), pd.DataFrame(simpy), "sweep rows")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([-0.0, 0.0, 1.0, 2.5, 7.5, -3.0]), max_size=300),
+    st.lists(st.floats(-1e4, 1e4), max_size=300),
+)
+def test_compiled_orderings_equal_numpy(few, many):
+    """Few distinct values (counting by rank), many (merged runs), nearly sorted runs."""
+    from uturn_sim.fast.sorting import argsort_stable, percentile
+
+    runs = np.concatenate((np.sort(many), np.sort(many[::-1]) + 0.5, many))
+    for x in (np.array(few), np.array(many), runs):
+        np.testing.assert_array_equal(argsort_stable(x), np.argsort(x, kind="stable"))
+        for q in (0.0, 0.05, 0.5, 0.95, 1.0) if x.size else ():
+            assert percentile(x.copy(), q) == np.percentile(x, 100 * q)

@@ -22,10 +22,11 @@ import pandas as pd
 from numba import njit
 
 from uturn_sim.fast.engine import BatchRecords
+from uturn_sim.fast.sorting import argsort_stable, percentile
 from uturn_sim.fast.stats import (
     lane_one_records,
     pairwise_sum,
-    percentile_sorted,
+    queue_events,
     queue_steps,
     share_above,
     time_weighted_stats,
@@ -137,7 +138,7 @@ def _vehicles(mv, t, dep, served, P):  # pragma: no cover - compiled
             gi[m] = i
             m += 1
     if m:
-        order = gi[:m][np.argsort(dep[gi[:m]], kind="mergesort")]
+        order = gi[:m][argsort_stable(dep[gi[:m]])]
         pid = 0
         platoon[order[0]] = 0
         for k in range(1, m):
@@ -177,13 +178,13 @@ def _one(
     qdel, control, platoon = _vehicles(mv, t, dep, served, P)
     pet = _pet(mv, dep, p, P)
     bay = mv != _THROUGH
-    if whole:
-        spill = log[2]
-    else:
-        lane_t, lane_m = queue_steps(t[bay], dep[bay], length[bay])
-        spill = share_above(lane_t, lane_m, P[STORAGE], t0, t1)
+    ev_t, ev_veh, ev_sign = queue_events(t, dep)
+    all_t, all_n, all_m = queue_steps(ev_t, ev_veh, ev_sign, np.ones(n, np.bool_), length)
+    # with through lanes lane 1's time blocked by spillback; else the bay's (= all) queue
+    spill = log[2] if whole else share_above(all_t, all_m, P[STORAGE], t0, t1)
     for row in range(out.shape[0]):
-        sel = np.ones(n, dtype=np.bool_) if row == out.shape[0] - 1 else mv == row
+        last = row == out.shape[0] - 1
+        sel = np.ones(n, dtype=np.bool_) if last else mv == row
         arrived = inper = nspill = inend = 0
         dl, ql, pd_, wl = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
         cw, cp = np.empty(n), np.empty(n)
@@ -229,22 +230,20 @@ def _one(
         o[_QDELAY_MEAN] = o[_QDELAY_P95] = np.nan
         if nd:
             o[_DELAY_MEAN] = pairwise_sum(dl, 0, nd) / nd
-            ds = np.sort(dl[:nd])
-            o[_DELAY_MEDIAN] = percentile_sorted(ds, 0.5)
-            o[_DELAY_P95] = percentile_sorted(ds, 0.95)
+            o[_DELAY_MEDIAN] = percentile(dl[:nd], 0.5)
+            o[_DELAY_P95] = percentile(dl[:nd], 0.95)
             o[_QDELAY_MEAN] = pairwise_sum(ql, 0, nd) / nd
-            o[_QDELAY_P95] = percentile_sorted(np.sort(ql[:nd]), 0.95)
+            o[_QDELAY_P95] = percentile(ql[:nd], 0.95)
         o[_TOTAL] = pairwise_sum(dl, 0, nd) + pairwise_sum(cw, 0, nc)
         cw[:nc] *= cp[:nc]
         o[_PERSON] = pairwise_sum(pd_, 0, nd) + pairwise_sum(cw, 0, nc)
         o[_ENTRY_WAIT] = pairwise_sum(wl, 0, nw) / nw if nw else np.nan
-        ts, dsl = t[sel], dep[sel]
-        qt, qn = queue_steps(ts, dsl, np.ones(ts.size))
-        stats = time_weighted_stats(qt, qn, t0, t1)
-        o[_QVEH : _QVEH + 3] = stats
-        mt, mm = queue_steps(ts, dsl, length[sel])
-        stats = time_weighted_stats(mt, mm, t0, t1)
-        o[_QM : _QM + 3] = stats
+        if last:
+            qt, qn, qm = all_t, all_n, all_m
+        else:
+            qt, qn, qm = queue_steps(ev_t, ev_veh, ev_sign, sel, length)
+        o[_QVEH : _QVEH + 3] = time_weighted_stats(qt, qn, t0, t1)
+        o[_QM : _QM + 3] = time_weighted_stats(qt, qm, t0, t1)
         o[_SPILL_SHARE], o[_SPILLED] = spill, nspill
         o[_PER_GAP] = nused / _count_distinct(gap_used[:nused]) if nused else np.nan
         o[_PER_PLATOON] = ngap / _count_distinct(plat[:ngap]) if ngap else np.nan
@@ -261,10 +260,10 @@ def _one(
                 if sel[i] and dep[i] >= t0 and dep[i] < t1 and not np.isnan(pet[i]):
                     pv[npet] = pet[i]
                     npet += 1
-            pv = np.sort(pv[:npet])
+            pv = pv[:npet]
             o[_PET_N] = npet
-            o[_PET_MIN] = percentile_sorted(pv, 0.0)
-            o[_PET_P5] = percentile_sorted(pv, 0.05)
+            o[_PET_MIN] = percentile(pv, 0.0)
+            o[_PET_P5] = percentile(pv, 0.05)
             o[_CONFLICTS] = np.sum(pv < P[CONFLICT])
             for k in range(P.size - PET0):
                 o[_PET_BELOW + k] = np.sum(pv < P[PET0 + k])

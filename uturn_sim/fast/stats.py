@@ -3,9 +3,9 @@
 
 * :func:`pairwise_sum` — NumPy's pairwise summation (``np.sum`` / ``np.mean`` of a
   contiguous float64 array: 8 accumulators, blocks of 128, halves above)
-* :func:`percentile_sorted` — ``np.percentile(x, 100 * q)`` (method ``linear``)
-* :func:`queue_steps` / :func:`time_weighted_stats` / :func:`share_above` /
-  :func:`lane_one_records` — the functions of :mod:`uturn_sim.measures.summary`
+* :func:`queue_events` + :func:`queue_steps` / :func:`time_weighted_stats` /
+  :func:`share_above` / :func:`lane_one_records` — the functions of
+  :mod:`uturn_sim.measures.summary`
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from uturn_sim.fast.sorting import argsort_stable
+
 __all__ = [
     "lane_one_records",
     "pairwise_sum",
-    "percentile_sorted",
+    "queue_events",
     "queue_steps",
     "share_above",
     "time_weighted_stats",
@@ -89,65 +91,61 @@ def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover -
 
 
 @njit(cache=True)
-def percentile_sorted(x: np.ndarray, q: float) -> float:  # pragma: no cover - compiled
-    """``np.percentile(x, 100 * q)`` of sorted ``x`` (NaN if empty)."""
-    n = x.size
-    if n == 0:
-        return np.nan
-    quant = (100.0 * q) / 100.0
-    virtual = (n - 1) * quant
-    prev = np.floor(virtual)
-    gamma = virtual - prev
-    i = int(prev)
-    if i < 0:
-        i = 0
-    if i > n - 1:
-        i = n - 1
-    j = i + 1 if i + 1 <= n - 1 else n - 1
-    a, b = x[i], x[j]
-    diff = b - a
-    if gamma >= 0.5:
-        return b - diff * (1 - gamma)
-    return a + diff * gamma
+def queue_events(a, d):  # pragma: no cover - compiled
+    """The events of ``measures.summary.queue_steps`` for every vehicle, in time order.
 
-
-@njit(cache=True)
-def queue_steps(a: np.ndarray, d: np.ndarray, w: np.ndarray):  # pragma: no cover - compiled
-    """``measures.summary.queue_steps``: (times s with ``-inf`` first, levels)."""
+    Arrivals ``a`` then departures ``d`` (s; NaN: none; one before its own arrival
+    counts at the arrival), stably sorted: ``(times, vehicle, +1 arrival / -1
+    departure)``.  A stable sort of a subset is the subset of the stable sort, so
+    :func:`queue_steps` of any group of vehicles filters these events.
+    """
     n = a.size
     m = 0
     for i in range(n):
         if not np.isnan(d[i]):
             m += 1
     t = np.empty(n + m)
-    dw = np.empty(n + m)
+    veh = np.empty(n + m, dtype=np.int64)
+    sign = np.empty(n + m)
     k = n
     for i in range(n):
-        t[i] = a[i]
-        dw[i] = w[i]
-    for i in range(n):
-        di = d[i]
-        if not np.isnan(di):
-            t[k] = a[i] if di < a[i] else di
-            dw[k] = -w[i]
+        t[i], veh[i], sign[i] = a[i], i, 1.0
+        if not np.isnan(d[i]):
+            t[k], veh[k], sign[k] = (a[i] if d[i] < a[i] else d[i]), i, -1.0
             k += 1
-    if n + m == 0:
-        return np.array([-np.inf]), np.array([0.0])
-    order = np.argsort(t, kind="mergesort")
-    ts = np.empty(n + m + 1)
-    lv = np.empty(n + m + 1)
-    ts[0] = -np.inf
-    lv[0] = 0.0
-    level = 0.0
-    out = 1
-    for k in range(n + m):
-        level += dw[order[k]]
-        tk = t[order[k]]
-        if k == n + m - 1 or t[order[k + 1]] != tk:
-            ts[out] = tk
-            lv[out] = np.rint(level * 1e9) / 1e9
+    order = argsort_stable(t)
+    return t[order], veh[order], sign[order]
+
+
+@njit(cache=True)
+def queue_steps(t, veh, sign, sel, w):  # pragma: no cover - compiled
+    """``queue_steps(a[sel], d[sel])`` and ``queue_steps(a[sel], d[sel], w[sel])``.
+
+    From the sorted events of :func:`queue_events`: the times (s, ``-inf`` first),
+    the number of selected vehicles and the sum of their ``w`` from each time on.
+    """
+    ts = np.empty(t.size + 1)
+    lv = np.empty(t.size + 1)
+    lw = np.empty(t.size + 1)
+    ts[0], lv[0], lw[0] = -np.inf, 0.0, 0.0
+    out, count, level, any_event = 1, 0.0, 0.0, False
+    for k in range(t.size):
+        v = veh[k]
+        if not sel[v]:
+            continue
+        if any_event and t[k] != ts[out]:  # the last level at the previous time
+            lv[out] = np.rint(count * 1e9) / 1e9
+            lw[out] = np.rint(level * 1e9) / 1e9
             out += 1
-    return ts[:out], lv[:out]
+        ts[out] = t[k]
+        any_event = True
+        count += sign[k]
+        level += sign[k] * w[v]
+    if any_event:
+        lv[out] = np.rint(count * 1e9) / 1e9
+        lw[out] = np.rint(level * 1e9) / 1e9
+        out += 1
+    return ts[:out], lv[:out], lw[:out]
 
 
 @njit(cache=True)
@@ -172,7 +170,7 @@ def time_weighted_stats(t, level, t0, t1, q=0.95):  # pragma: no cover - compile
         return 0.0, 0.0, 0.0
     wv = w * v
     mean = pairwise_sum(wv, 0, m) / tot
-    order = np.argsort(v, kind="mergesort")
+    order = argsort_stable(v)
     target = q - 1e-12
     acc = 0.0
     quant = v[order[m - 1]]
