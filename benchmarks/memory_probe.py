@@ -2,8 +2,8 @@
 
 Run: ``python benchmarks/memory_probe.py week`` (one 7-day run of both schemes, SimPy
 engine and summaries) or ``python benchmarks/memory_probe.py study N`` (``N``
-replications of the default with the bay alone, ``approach.through_lanes: 0``,
-through :func:`uturn_sim.fast.study.summaries`, in chunks).  Prints
+replications of the default, through :func:`uturn_sim.fast.study.summaries`, in
+chunks).  Prints
 ``{"case": ..., "peak_rss_mib": ...}`` from ``resource.getrusage(RUSAGE_SELF).ru_maxrss``.
 """
 
@@ -31,10 +31,8 @@ def week() -> int:
 def study(n: int) -> int:
     """``n`` paired replications through the chunked fast study; summary rows returned."""
     from uturn_sim.fast.study import summaries
-    from uturn_sim.scenario.loading import update_scenario
 
-    scn = update_scenario(us.default_scenario(), {"approach.through_lanes": 0})
-    return len(summaries(scn, ["ordinary", "linked"], 1, range(n)))
+    return len(summaries(us.default_scenario(), ["ordinary", "linked"], 1, range(n)))
 
 
 def _own_peak_mib() -> float:

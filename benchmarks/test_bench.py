@@ -14,6 +14,7 @@ import pytest
 import stages as st
 
 import uturn_sim as us
+from uturn_sim.measures.catalog import ROWS
 
 STAGES = st.stages()
 
@@ -88,9 +89,12 @@ def test_conflict_stream_gating(benchmark):
 
 def _simpy_engine(benchmark, name):
     st_ = _run(benchmark, name)
-    n = len(us.build_arrivals(st.bench_scenario()))
-    served = ~np.isnan(st_.departure)
-    assert served.sum() + len(st_.lane) == n
+    tb = us.build_arrivals(st.bench_scenario())
+    ap = st_.approach  # every vehicle served, in the bay, or waiting in a through lane
+    waiting = sum(c < 0 for c in ap.files[0])
+    assert (~np.isnan(st_.departure)).sum() + len(st_.lane) + waiting == len(tb)
+    queued = sum(len(f) for f in ap.files) - waiting
+    assert (~np.isnan(ap.departure)).sum() + queued == len(tb.through_t) > 0
 
 
 @pytest.mark.benchmark(group="engine")
@@ -105,11 +109,12 @@ def test_simpy_engine_linked(benchmark):
 
 def _fast_engine(benchmark, name, scheme):
     rec = _run(benchmark, name)
-    scn = st.bench_scenario()
-    ref = us.simulate(scn, scheme, seed=1, replication=0).vehicles["departure_s"].to_numpy()
-    got = rec.departure[: len(ref)]
-    assert np.array_equal(np.isnan(got), np.isnan(ref))
-    assert np.allclose(got[~np.isnan(got)], ref[~np.isnan(ref)], rtol=0, atol=1e-9)
+    v = us.simulate(st.bench_scenario(), scheme, seed=1, replication=0).vehicles
+    bay = v.loc[v["lane"] == 0, "departure_s"].to_numpy()
+    thr = v.loc[v["lane"] > 0, "departure_s"].to_numpy()
+    for got, ref in ((rec.departure[: len(bay)], bay), (rec.through_departure[: len(thr)], thr)):
+        assert len(ref) and np.array_equal(np.isnan(got), np.isnan(ref))
+        assert np.allclose(got[~np.isnan(got)], ref[~np.isnan(ref)], rtol=0, atol=1e-9)
 
 
 @pytest.mark.benchmark(group="engine")
@@ -125,13 +130,13 @@ def test_fast_engine_linked(benchmark):
 @pytest.mark.benchmark(group="measures")
 def test_fast_measures(benchmark):
     f = _run(benchmark, "test_fast_measures")
-    assert len(f) == 3 * st.BATCH and (f["arrived"] >= 0).all()
+    assert len(f) == len(ROWS) * st.BATCH and (f["arrived"] >= 0).all()
 
 
 @pytest.mark.benchmark(group="measures")
 def test_simpy_summary(benchmark):
     f = _run(benchmark, "test_simpy_summary")
-    assert list(f["movement"]) == ["uturn", "left", "all"]
+    assert list(f["movement"]) == list(ROWS)
 
 
 def _compare(benchmark, name):
