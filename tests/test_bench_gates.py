@@ -84,7 +84,7 @@ INJECT = {
     "test_simpy_engine_linked": ("uturn_sim.model.engine", "run_lane", True),
     "test_fast_engine_ordinary": ("uturn_sim.fast.engine", "run_batch", False),
     "test_fast_engine_linked": ("uturn_sim.fast.engine", "run_batch", False),
-    "test_fast_measures": ("uturn_sim.fast.measures", "_batch", False),
+    "test_fast_measures": ("uturn_sim.fast.measures", "batch_rows", False),
     "test_simpy_summary": ("uturn_sim.model.result", "summarize", True),
     "test_compare_fast": ("uturn_sim.fast.study", "run_records", False),
     "test_compare_simpy": ("uturn_sim.study.compare", "replication_runs", True),

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import uturn_sim as us
 from uturn_sim.fast import measures as fm
+from uturn_sim.fast import rowstats as rs
 from uturn_sim.fast.engine import run_records
 from uturn_sim.fast.rules import FIELDS, pack_rules
 from uturn_sim.fast.study import summaries
@@ -297,21 +298,21 @@ def test_every_lane_rule_is_packed():
 def test_every_measure_has_a_compiled_formula_and_column():
     assert {m.name for m in MEASURES} <= set(fm.COMPILED)
     cols = {
-        "arrived": fm._ARRIVED,
-        "qdelay_p95": fm._QDELAY_P95,
-        "qveh_mean": fm._QVEH,
-        "qm_mean": fm._QM,
-        "spilled": fm._SPILLED,
-        "veh_per_gap": fm._PER_GAP,
-        "conflicts": fm._CONFLICTS,
-        "total_delay": fm._TOTAL,
-        "entry_wait": fm._ENTRY_WAIT,
-        "entrance_share": fm._LANE_ONE,
-        "lane_cycles": fm._LANE_ONE + 3,
-        "pet_below_0": fm._PET_BELOW,
+        "arrived": rs._ARRIVED,
+        "qdelay_p95": rs._QDELAY_P95,
+        "qveh_mean": rs._QVEH,
+        "qm_mean": rs._QM,
+        "spilled": rs._SPILLED,
+        "veh_per_gap": rs._PER_GAP,
+        "conflicts": rs._CONFLICTS,
+        "total_delay": rs._TOTAL,
+        "entry_wait": rs._ENTRY_WAIT,
+        "entrance_share": rs._LANE_ONE,
+        "lane_cycles": rs._LANE_ONE + 3,
+        "pet_below_0": rs._PET_BELOW,
     }
-    assert {name: fm.STATS.index(name) for name in cols} == cols
-    assert len(fm.STATS) == fm._PET_BELOW + len(fm.PET_THRESHOLDS_S)
+    assert {name: rs.STATS.index(name) for name in cols} == cols
+    assert len(rs.STATS) == rs._PET_BELOW + len(rs.PET_THRESHOLDS_S)
 
 
 def test_fast_study_rows_and_compare_on_the_default():
