@@ -116,3 +116,61 @@ ONE_PHASE = {
 def busy(t0, t1, step=1.0):
     """Conflicting passages every ``step`` s on [t0, t1]: no acceptable gap."""
     return list(np.arange(t0, t1 + 1e-9, step))
+
+
+# Trace setting of the whole approach: through [2, 27) + 60 k, left/U-turn [32, 57) + 60 k,
+# bay storage 15 m (two cars), two through lanes.
+APPROACH_SIGNAL = {
+    "cycle_s": 60,
+    "phases": [
+        {"name": "through", "green_s": 25, "serves": ["opposing_through", "through"]},
+        {"name": "left", "green_s": 25, "serves": ["left", "uturn"]},
+    ],
+}
+
+
+def approach_scenario(avoid: bool = False, **approach) -> us.Scenario:
+    """A short scenario of the whole approach on APPROACH_SIGNAL (``approach`` overrides)."""
+    return small_scenario(
+        signal=APPROACH_SIGNAL,
+        simulation={"duration_s": 300, "warmup_s": 0, "cooldown_s": 0, "seed": 1},
+        geometry={"storage_m": 15.0, "slots": 2},
+        approach={"through_lanes": 2, "avoid_blocked_lane": avoid, **approach},
+        demand={
+            "uturn": {"flow_veh_h": 100},
+            "left": {"flow_veh_h": 100},
+            "through": {"flow_veh_h": 400},
+            "opposing_through": {"flow_veh_h": 0},
+            "cross_right": {"flow_veh_h": 0},
+            "cross_left": {"flow_veh_h": 0},
+        },
+    )
+
+
+def approach_table(
+    scn: us.Scenario,
+    bay: list[tuple[float, str]],
+    through: list[tuple[float, int]],
+    conflicts: list[float] = (),
+) -> ArrivalTable:
+    """An ArrivalTable from explicit (time, movement) bay arrivals, (time, lane) through
+    arrivals and conflict passage times."""
+    t = np.array([a for a, _ in bay], dtype=float)
+    mv = np.array([0 if m == "uturn" else 1 for _, m in bay], dtype=np.int8)
+    horizon = scn.simulation.end_s
+    return ArrivalTable(
+        t=t,
+        movement=mv,
+        heavy=np.zeros(len(t), bool),
+        critical_gap_s=np.where(mv == 0, scn.behaviour.critical_gap.mean_s, np.nan),
+        conflict_t=np.asarray(conflicts, dtype=float),
+        conflict_stream=np.zeros(len(conflicts), dtype=np.int8),
+        uturn_green=green_windows(scn.signal, "uturn", horizon),
+        left_green=green_windows(scn.signal, "left", horizon),
+        seed_entropy=0,
+        spawn_key=(),
+        through_t=np.array([a for a, _ in through], dtype=float),
+        through_lane=np.array([k for _, k in through], dtype=np.int8),
+        through_heavy=np.zeros(len(through), bool),
+        through_green=green_windows(scn.signal, "through", horizon),
+    )

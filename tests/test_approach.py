@@ -14,58 +14,11 @@ import pytest
 import uturn_sim as us
 from uturn_sim.model.approach import ENTRANCE_BLOCKED, FREE, SPILLBACK
 from uturn_sim.scenario.loading import update_scenario
-from uturn_sim.traffic.signal import green_windows
-from uturn_sim.traffic.table import ArrivalTable
 
-from .conftest import small_scenario
+from .conftest import approach_scenario, approach_table
 
-SIGNAL = {
-    "cycle_s": 60,
-    "phases": [
-        {"name": "through", "green_s": 25, "serves": ["opposing_through", "through"]},
-        {"name": "left", "green_s": 25, "serves": ["left", "uturn"]},
-    ],
-}
-
-
-def scenario(avoid: bool = False, **approach) -> us.Scenario:
-    return small_scenario(
-        signal=SIGNAL,
-        simulation={"duration_s": 300, "warmup_s": 0, "cooldown_s": 0, "seed": 1},
-        geometry={"storage_m": 15.0, "slots": 2},
-        approach={"through_lanes": 2, "avoid_blocked_lane": avoid, **approach},
-        demand={
-            "uturn": {"flow_veh_h": 100},
-            "left": {"flow_veh_h": 100},
-            "through": {"flow_veh_h": 400},
-            "opposing_through": {"flow_veh_h": 0},
-            "cross_right": {"flow_veh_h": 0},
-            "cross_left": {"flow_veh_h": 0},
-        },
-    )
-
-
-def table(scn: us.Scenario, bay: list[tuple[float, str]], through: list[tuple[float, int]]):
-    """An ArrivalTable with explicit bay arrivals and (time, lane) through arrivals."""
-    t = np.array([a for a, _ in bay], dtype=float)
-    mv = np.array([0 if m == "uturn" else 1 for _, m in bay], dtype=np.int8)
-    horizon = scn.simulation.end_s
-    return ArrivalTable(
-        t=t,
-        movement=mv,
-        heavy=np.zeros(len(t), bool),
-        critical_gap_s=np.where(mv == 0, scn.behaviour.critical_gap.mean_s, np.nan),
-        conflict_t=np.empty(0),
-        conflict_stream=np.empty(0, dtype=np.int8),
-        uturn_green=green_windows(scn.signal, "uturn", horizon),
-        left_green=green_windows(scn.signal, "left", horizon),
-        seed_entropy=0,
-        spawn_key=(),
-        through_t=np.array([a for a, _ in through], dtype=float),
-        through_lane=np.array([k for _, k in through], dtype=np.int8),
-        through_heavy=np.zeros(len(through), bool),
-        through_green=green_windows(scn.signal, "through", horizon),
-    )
+scenario = approach_scenario
+table = approach_table
 
 
 def by_id(res: us.Result) -> pd.DataFrame:

@@ -29,10 +29,10 @@ from uturn_sim.model.engine import run_lane
 from uturn_sim.model.schemes import get_scheme, scheme_names
 from uturn_sim.scenario.loading import update_scenario
 from uturn_sim.traffic.batch import ArrivalBatch
-from uturn_sim.traffic.signal import GreenWindows, green_windows
+from uturn_sim.traffic.signal import GreenWindows
 from uturn_sim.traffic.table import ArrivalTable, build_arrivals
 
-from .conftest import small_scenario
+from .conftest import approach_scenario, approach_table
 from .strategies import scenarios
 
 RECORDS = ("departure", "reached", "slot", "first_slot", "served_by", "spilled")
@@ -164,53 +164,6 @@ def test_fast_engine_equals_simpy_on_random_scenarios(case):
     _compare(scn, [build_arrivals(scn, None, rep)])
 
 
-def _approach_scenario(avoid: bool = False) -> us.Scenario:
-    """Test_approach's trace setting: 60 s cycle, through [2, 27), left/U [32, 57)."""
-    return small_scenario(
-        signal={
-            "cycle_s": 60,
-            "phases": [
-                {"name": "through", "green_s": 25, "serves": ["opposing_through", "through"]},
-                {"name": "left", "green_s": 25, "serves": ["left", "uturn"]},
-            ],
-        },
-        simulation={"duration_s": 300, "warmup_s": 0, "cooldown_s": 0, "seed": 1},
-        geometry={"storage_m": 15.0, "slots": 2},
-        approach={"through_lanes": 2, "avoid_blocked_lane": avoid},
-        demand={
-            "uturn": {"flow_veh_h": 100},
-            "left": {"flow_veh_h": 100},
-            "through": {"flow_veh_h": 400},
-            "opposing_through": {"flow_veh_h": 0},
-            "cross_right": {"flow_veh_h": 0},
-            "cross_left": {"flow_veh_h": 0},
-        },
-    )
-
-
-def _approach_table(scn, bay, through, conflicts=()):
-    """Explicit bay arrivals (time, movement) and through arrivals (time, lane)."""
-    t = np.array([a for a, _ in bay], dtype=float)
-    mv = np.array([0 if m == "uturn" else 1 for _, m in bay], dtype=np.int8)
-    horizon = scn.simulation.end_s
-    return ArrivalTable(
-        t=t,
-        movement=mv,
-        heavy=np.zeros(len(t), bool),
-        critical_gap_s=np.where(mv == 0, scn.behaviour.critical_gap.mean_s, np.nan),
-        conflict_t=np.asarray(conflicts, dtype=float),
-        conflict_stream=np.zeros(len(conflicts), dtype=np.int8),
-        uturn_green=green_windows(scn.signal, "uturn", horizon),
-        left_green=green_windows(scn.signal, "left", horizon),
-        seed_entropy=0,
-        spawn_key=(),
-        through_t=np.array([a for a, _ in through], dtype=float),
-        through_lane=np.array([k for _, k in through], dtype=np.int8),
-        through_heavy=np.zeros(len(through), bool),
-        through_green=green_windows(scn.signal, "through", horizon),
-    )
-
-
 @pytest.mark.parametrize(
     ("avoid", "bay", "through"),
     [
@@ -230,8 +183,8 @@ def _approach_table(scn, bay, through, conflicts=()):
     ],
 )
 def test_hand_made_approach_traces(avoid, bay, through):
-    scn = _approach_scenario(avoid)
-    _compare(scn, [_approach_table(scn, bay, through, conflicts=[33.0, 40.0, 95.0])])
+    scn = approach_scenario(avoid)
+    _compare(scn, [approach_table(scn, bay, through, conflicts=[33.0, 40.0, 95.0])])
 
 
 def _tie_table(movement, crit):

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -29,7 +28,7 @@ from matplotlib.figure import Figure
 
 from uturn_sim.model.result import Result
 from uturn_sim.plots.colors import BLOCKING_COLORS, lane_color
-from uturn_sim.plots.common import run_label
+from uturn_sim.plots.common import run_label, strip_and_panels
 from uturn_sim.traffic.signal import green_windows
 
 __all__ = [
@@ -169,13 +168,7 @@ def _panels(
 ) -> tuple[Figure, list[Axes]]:
     """A signal band on top, then one panel per run sharing x (min) and y."""
     n = len(results)
-    fig = plt.figure(figsize=(9, 1.2 + 2.8 * n), layout="constrained")
-    gs = fig.add_gridspec(n + 1, 1, height_ratios=[0.8] + [4.0] * n)
-    axes = [fig.add_subplot(gs[i + 1]) for i in range(n)]
-    for ax in axes[1:]:
-        ax.sharex(axes[0])
-        ax.sharey(axes[0])
-    band = fig.add_subplot(gs[0], sharex=axes[0])
+    fig, band, axes = strip_and_panels(n, (9, 1.2 + 2.8 * n), 0.8)
     _signal_band(band, results[0], t0, t1)
     for i, (ax, res) in enumerate(zip(axes, results, strict=True)):
         alone = "" if _lanes(res) else " (bay alone: no through lanes)"

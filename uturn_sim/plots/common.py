@@ -6,16 +6,41 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from uturn_sim.model.result import Result
 
-__all__ = ["PLOT_FORMATS", "parse_formats", "run_label", "save_figure", "save_figures"]
+__all__ = [
+    "PLOT_FORMATS",
+    "parse_formats",
+    "run_label",
+    "save_figure",
+    "save_figures",
+    "strip_and_panels",
+]
 
 #: file formats the ``write_*`` helpers and ``--plot-format`` accept
 PLOT_FORMATS = ("png", "svg", "pdf")
 # no creation date in vector files, so that regenerated figures compare equal
 _NO_DATE = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def strip_and_panels(
+    n: int, figsize: tuple[float, float], strip_ratio: float
+) -> tuple[Figure, Axes, list[Axes]]:
+    """A figure with a thin strip on top and ``n`` panels below sharing x and y.
+
+    ``strip_ratio`` is the strip's height against a panel's 4 (figure size in inches).
+    Returns the figure, the strip (sharing x with the panels) and the panels.
+    """
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    gs = fig.add_gridspec(n + 1, 1, height_ratios=[strip_ratio] + [4.0] * n)
+    axes = [fig.add_subplot(gs[i + 1]) for i in range(n)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+        ax.sharey(axes[0])
+    return fig, fig.add_subplot(gs[0], sharex=axes[0]), axes
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:

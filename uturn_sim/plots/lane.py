@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from uturn_sim.model.result import Result
 from uturn_sim.plots.colors import OKABE_ITO, scheme_color
-from uturn_sim.plots.common import run_label
+from uturn_sim.plots.common import run_label, strip_and_panels
 
 __all__ = [
     "MOVEMENT_COLORS",
@@ -99,13 +99,7 @@ def queue_comparison(
         peak = max(float(r.queue["queue_m"].max()) for r in results)
         ylim = 1.05 * max(peak, storage)
     n = len(results)
-    fig = plt.figure(figsize=(8, 1.4 + 2.6 * n), layout="constrained")
-    gs = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] + [4.0] * n)
-    axes = [fig.add_subplot(gs[i + 1]) for i in range(n)]
-    for ax in axes[1:]:
-        ax.sharex(axes[0])
-        ax.sharey(axes[0])
-    strip = fig.add_subplot(gs[0], sharex=axes[0])
+    fig, strip, axes = strip_and_panels(n, (8, 1.4 + 2.6 * n), 1.0)
     _phase_strip(strip, first, t0, t1)
     for i, (ax, res) in enumerate(zip(axes, results, strict=True)):
         q = res.queue

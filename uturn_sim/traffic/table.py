@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from uturn_sim.scenario.model import CONFLICTING, Scenario
+from uturn_sim.scenario.model import CONFLICTING, Headway, Scenario
 from uturn_sim.traffic.headways import RatePlan, gate, planned_times, rate_plan
 from uturn_sim.traffic.seeds import replication_seed, stream_seed
 from uturn_sim.traffic.signal import GreenWindows, green_windows
@@ -108,35 +108,30 @@ def arrival_plan(scn: Scenario) -> ArrivalPlan:
     # would look like one endless gap and let U-turners leave freely.
     conflict_horizon = horizon + CONFLICT_RUN_ON_S + 2 * scn.signal.cycle_s
     prof = scn.demand.profile
-    rates, lanes, wins, heads = {}, {}, {}, {}
-    for name in (*MOVEMENT_CODES, *CONFLICTING):
-        s = scn.demand.stream(name)
+
+    def plan(name: str, headway: Headway, flow_per_lane_veh_h: float, until_s: float) -> RatePlan:
         use_prof = prof is not None and name in prof.applies_to
-        rates[name] = rate_plan(
-            s.flow_veh_h / s.lanes,
-            horizon if name in MOVEMENT_CODES else conflict_horizon,
-            model=s.headway.model,
-            min_headway_s=s.headway.min_headway_s,
-            bunched_share=s.headway.bunched_share,
+        return rate_plan(
+            flow_per_lane_veh_h,
+            until_s,
+            model=headway.model,
+            min_headway_s=headway.min_headway_s,
+            bunched_share=headway.bunched_share,
             factors=prof.factors if use_prof else None,
             interval_s=prof.interval_s if use_prof else 900.0,
             start_s=scn.simulation.warmup_s,
         )
+
+    rates, lanes, wins, heads = {}, {}, {}, {}
+    for name in (*MOVEMENT_CODES, *CONFLICTING):
+        s = scn.demand.stream(name)
+        until = horizon if name in MOVEMENT_CODES else conflict_horizon
+        rates[name] = plan(name, s.headway, s.flow_veh_h / s.lanes, until)
         lanes[name] = s.lanes
     n_thr = scn.approach.through_lanes
     if n_thr:
         s = scn.demand.through
-        use_prof = prof is not None and "through" in prof.applies_to
-        rates["through"] = rate_plan(
-            s.flow_veh_h / n_thr,
-            horizon,
-            model=s.headway.model,
-            min_headway_s=s.headway.min_headway_s,
-            bunched_share=s.headway.bunched_share,
-            factors=prof.factors if use_prof else None,
-            interval_s=prof.interval_s if use_prof else 900.0,
-            start_s=scn.simulation.warmup_s,
-        )
+        rates["through"] = plan("through", s.headway, s.flow_veh_h / n_thr, horizon)
         lanes["through"] = n_thr
     for name in CONFLICTING:
         s = scn.demand.stream(name)
