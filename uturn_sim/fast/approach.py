@@ -30,15 +30,20 @@ from uturn_sim.model.approach import ENTRANCE_BLOCKED, FREE, SPILLBACK
 
 __all__ = [
     "BAY_IN_ONE",
+    "FIRST_ALONE",
+    "N_ALONE",
     "N_LOG",
     "arrive",
     "depart_head",
     "merged_arrivals",
     "plan_head",
+    "serve_alone_lanes",
     "try_enter",
 ]
 
-N_LOG, BAY_IN_ONE = 0, 1
+#: counters in ``ai``: lane 1's log length, bay vehicles in lane 1, the first lane
+#: (0-based) served alone, the through vehicles that joined such lanes
+N_LOG, BAY_IN_ONE, FIRST_ALONE, N_ALONE = 0, 1, 2, 3
 _TOL = 1e-9  # m, as the reference's: a queue exactly reaching the opening does not block it
 
 
@@ -167,6 +172,11 @@ def arrive(s, code, now):  # pragma: no cover - compiled
     k = 0
     if code >= 0:
         k = int(s.tlane[code]) - 1
+        if k >= s.ai[FIRST_ALONE]:  # served after the run (serve_alone_lanes)
+            s.alone[s.ai[N_ALONE]] = code
+            s.alone_t[code] = now
+            s.ai[N_ALONE] += 1
+            return
         if (
             k == 0
             and s.R[AVOID] != 0.0
@@ -203,3 +213,39 @@ def depart_head(s, k, now):  # pragma: no cover - compiled
     s.last_dep[k] = now
     if k == 0:
         try_enter(s, now)
+
+
+@njit(cache=True)
+def serve_alone_lanes(s, end_s):  # pragma: no cover - compiled
+    """Stop-line passages (s) of the lanes no bay vehicle or lane change touches.
+
+    Lanes ``ai[FIRST_ALONE] + 1`` and beyond (lane 3 on, and lane 2 without
+    ``avoid_blocked_lane``) interact with nothing: their servers' events decide only
+    their own passages and, in SimPy's order, change no other process's (removing a
+    process's events keeps the order of everyone else's).  Each is the reference's
+    ``engine._through_server`` replayed from its vehicles' arrival instants
+    (``alone_t``, the arrivals process's event times, in the order it took them):
+    the server plans the head at ``now``, the later of its arrival and the previous
+    passage, passes at ``now + (tp - now)`` and stops at the first passage not
+    before ``end_s`` (s) or the first head with no green left.
+    """
+    first = s.ai[FIRST_ALONE]
+    for k in range(first, int(s.R[THROUGH_LANES])):
+        last = -np.inf
+        for q in range(s.ai[N_ALONE]):
+            j = s.alone[q]
+            if int(s.tlane[j]) - 1 != k:
+                continue
+            now = s.alone_t[j] if s.alone_t[j] > last else last
+            x = last + s.R[THROUGH_H]
+            tp = green_next(s.tg_s, s.tg_e, x if x > now else now)
+            if np.isinf(tp):
+                break
+            if tp > now:
+                tp = now + (tp - now)
+                if not tp < end_s:
+                    break
+            else:
+                tp = now
+            s.tdep[j] = tp
+            last = tp

@@ -21,7 +21,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from uturn_sim.fast.approach import N_LOG, arrive, depart_head, merged_arrivals, try_enter
+from uturn_sim.fast.approach import (
+    FIRST_ALONE,
+    N_LOG,
+    arrive,
+    depart_head,
+    merged_arrivals,
+    serve_alone_lanes,
+    try_enter,
+)
 from uturn_sim.fast.approach import plan_head as plan_through_head
 from uturn_sim.fast.events import (
     AI,
@@ -179,7 +187,7 @@ def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cove
     s = Run(R, t, p, greens, at, code, tlen, records, log)
     init_vehicles(s, uturn, heavy, tc)
     linked = R[LINKED] != 0.0
-    nproc = THROUGH + lanes
+    nproc = THROUGH + s.ai[FIRST_ALONE]  # lanes served alone have no process here
     # the process starts: ids 0 .. started-1 at t = 0 in creation order (urgent in SimPy,
     # i.e. before every normal event at t = 0); id ``started`` is the end of the run
     started = 0
@@ -189,19 +197,20 @@ def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cove
             s.eid[q] = started
             started += 1
     s.ps[EID] = started + 1
+    active, time, eid = s.active, s.time, s.eid  # the same arrays, read once
     while True:
         best = nproc  # none
         for q in range(nproc):
-            if s.active[q] and (
+            if active[q] and (
                 best == nproc
-                or s.time[q] < s.time[best]
-                or (s.time[q] == s.time[best] and s.eid[q] < s.eid[best])
+                or time[q] < time[best]
+                or (time[q] == time[best] and eid[q] < eid[best])
             ):
                 best = q
-        if best == nproc or not s.time[best] < end_s:
+        if best == nproc or not time[best] < end_s:
             break
-        s.active[best] = False
-        go, now = s.timeout[best], s.time[best]
+        active[best] = False
+        go, now = s.timeout[best], time[best]
         if best == ARRIVALS:
             _arrivals(s, go, now)
         elif best == STOP_LINE:
@@ -210,6 +219,7 @@ def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cove
             _slot_server(s, go, now)
         else:
             _through_server(s, best, go, now)
+    serve_alone_lanes(s, end_s)
     for q in range(s.ls[1]):  # LaneState.finish(end_s)
         v = s.lane[s.ls[0] + q]
         if s.vf[READY, v] <= end_s:

@@ -18,8 +18,9 @@ Fields (times s, lengths m):
 * bay: ``vf``, ``vi``, ``lane``, ``ls``, ``lf`` and the records ``rf``, ``ri``
   (layout in :mod:`uturn_sim.fast.lane`), ``entry`` (turned into the bay)
 * through lanes: ``files``, ``fh``, ``fn``, ``tlen``, ``last_dep``, records ``tdep``,
-  ``tlane``, lane 1's log ``log_t``, ``log_s`` and counters ``ai`` (layout in
-  :mod:`uturn_sim.fast.approach`)
+  ``tlane``, lane 1's log ``log_t``, ``log_s``, counters ``ai``, and the vehicles of
+  the lanes served after the run ``alone`` with their arrival instants ``alone_t``
+  (layout in :mod:`uturn_sim.fast.approach`)
 * events: per process ``time``, ``eid``, ``active``, ``timeout``, ``waiting`` and the
   process scalars ``ps`` (layout in :mod:`uturn_sim.fast.events`)
 """
@@ -31,7 +32,7 @@ from numba import boolean, float64, int8, int64
 from numba.experimental import jitclass
 
 from uturn_sim.fast.events import L_PLANNED, N_PROCESS_SCALARS, THROUGH
-from uturn_sim.fast.rules import THROUGH_LANES
+from uturn_sim.fast.rules import AVOID, THROUGH_LANES
 from uturn_sim.model.approach import FREE
 
 __all__ = ["Run"]
@@ -67,6 +68,8 @@ _SPEC = [
     ("log_t", _F1),
     ("log_s", int8[::1]),
     ("ai", _I1),
+    ("alone", _I1),
+    ("alone_t", _F1),
     ("time", _F1),
     ("eid", _I1),
     ("active", boolean[::1]),
@@ -106,8 +109,12 @@ class Run:
         if lanes > 0:
             self.log_t[0] = -np.inf
             self.log_s[0] = FREE
-        self.ai = np.array([1, 0], dtype=np.int64)
-        nproc = THROUGH + lanes
+        # lanes from ``first`` on are served after the run (approach.serve_alone_lanes)
+        first = min(lanes, 1 if R[AVOID] == 0.0 else 2)
+        self.ai = np.array([1, 0, first, 0], dtype=np.int64)
+        self.alone = np.empty(tlen.size, dtype=np.int64)
+        self.alone_t = np.empty(tlen.size)
+        nproc = THROUGH + first
         self.time = np.zeros(nproc)
         self.eid = np.zeros(nproc, dtype=np.int64)
         self.active = np.zeros(nproc, dtype=np.bool_)
