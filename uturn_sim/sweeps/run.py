@@ -38,6 +38,11 @@ KEY_COLUMNS = ["cell", "scheme", "replication", "movement"]
 
 def _shared_key(scheme: Scheme, scenario: dict, rep: int) -> str:
     """What a scheme's run depends on: the scenario without the fields it ignores."""
+    return f"{scheme.name}|{rep}|{_kept(scheme, scenario)}"
+
+
+def _kept(scheme: Scheme, scenario: dict) -> str:
+    """The scenario as JSON without the fields ``scheme`` ignores (keys sorted)."""
     kept = json.loads(json.dumps(scenario))
     for path in scheme.ignores:
         *parents, leaf = path.split(".")
@@ -46,7 +51,14 @@ def _shared_key(scheme: Scheme, scenario: dict, rep: int) -> str:
             node = node.get(key, {}) if isinstance(node, dict) else {}
         if isinstance(node, dict):
             node.pop(leaf, None)
-    return f"{scheme.name}|{rep}|{json.dumps(kept, sort_keys=True)}"
+    return json.dumps(kept, sort_keys=True)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` (values as Python scalars), built column-wise."""
+    cols = list(frame.columns)
+    values = [frame[c].to_numpy().tolist() for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def run_chunk(
@@ -67,19 +79,20 @@ def run_chunk(
     rows = []
     shared: dict[str, list[dict[str, Any]]] = {}
     objs = [get_scheme(s) for s in schemes]
+    kept = {(o.name, c): _kept(o, scenarios[c]) for o in objs for c in {c for c, _ in tasks}}
     if check_engine(engine) == "fast":
-        _fill_fast(tasks, scenarios, objs, seed, shared)
+        _fill_fast(tasks, scenarios, objs, seed, shared, kept)
     for cell, rep in tasks:
         scn = None
         table = None
         for scheme in objs:
-            key = _shared_key(scheme, scenarios[cell], rep)
+            key = f"{scheme.name}|{rep}|{kept[scheme.name, cell]}"
             if key not in shared:
                 if scn is None:
                     scn = Scenario.model_validate(scenarios[cell])
                     table = build_arrivals(scn, seed, rep)
                 summ = simulate(scn, scheme, arrivals=table).summary()
-                shared[key] = summ.to_dict("records")
+                shared[key] = _records(summ)
             for rec in shared[key]:
                 rows.append({**rec, "cell": cell, "replication": rep})
     return rows
@@ -91,25 +104,37 @@ def _fill_fast(
     objs: list[Scheme],
     seed: int,
     shared: dict[str, list[dict[str, Any]]],
+    kept: dict[tuple[str, int], str],
 ) -> None:
-    """Summaries of every (scheme, cell, replication) of ``tasks`` not yet in ``shared``."""
+    """Summaries of every (scheme, cell, replication) of ``tasks`` not yet in ``shared``.
+
+    The schemes a cell still needs on the same replications run as one batch: they
+    share its arrivals (drawn once).  ``kept[(scheme, cell)]`` is :func:`_kept`.
+    """
     from uturn_sim.fast.study import summaries
 
     by_cell: dict[int, list[int]] = {}
     for cell, rep in tasks:
         by_cell.setdefault(cell, []).append(rep)
+    n = len(ROWS)  # summary rows per replication and scheme
     for cell, reps in by_cell.items():
-        scn = None
+        groups: dict[tuple[int, ...], list[Scheme]] = {}
         for scheme in objs:
-            todo = [r for r in reps if _shared_key(scheme, scenarios[cell], r) not in shared]
-            if not todo:
-                continue
-            scn = scn or Scenario.model_validate(scenarios[cell])
-            frame = summaries(scn, [scheme], seed, todo)
-            recs = frame.drop(columns="replication").to_dict("records")
-            n = len(ROWS)  # summary rows per replication
+            todo = tuple(
+                r for r in reps if f"{scheme.name}|{r}|{kept[scheme.name, cell]}" not in shared
+            )
+            if todo:
+                groups.setdefault(todo, []).append(scheme)
+        if not groups:
+            continue
+        scn = Scenario.model_validate(scenarios[cell])
+        for todo, group in groups.items():
+            recs = _records(summaries(scn, group, seed, list(todo)).drop(columns="replication"))
+            # rows by replication, then scheme, then movement
             for k, r in enumerate(todo):
-                shared[_shared_key(scheme, scenarios[cell], r)] = recs[n * k : n * k + n]
+                for g, scheme in enumerate(group):
+                    lo = (k * len(group) + g) * n
+                    shared[f"{scheme.name}|{r}|{kept[scheme.name, cell]}"] = recs[lo : lo + n]
 
 
 def sweep(
@@ -293,7 +318,7 @@ def _run(
 
 def _order_key(col: pd.Series) -> pd.Series:
     if col.name == "movement":
-        return col.map({"uturn": 0, "left": 1, "all": 2})
+        return col.map({name: k for k, name in enumerate(ROWS)})  # uturn, left, through, all
     if col.name == "scheme":
         order = {name: i for i, name in enumerate(scheme_names())}
         return col.map(lambda name: order.get(name, len(order)))
