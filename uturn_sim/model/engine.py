@@ -117,9 +117,11 @@ def run_lane(
     else:
         env.process(_arrivals(env, st, scheme))
     scheme.start(env, st)
-    if ap is not None:
-        for k in range(ap.lanes):
+    if ap is not None:  # the lanes nothing else touches are served after the run
+        for k in range(ap.first_alone):
             env.process(_through_server(env, ap, k))
     env.run(until=end_s)
+    if ap is not None:
+        ap.serve_alone(end_s)
     st.finish(end_s)
     return st
