@@ -300,3 +300,37 @@ def test_total_delay_charges_the_vehicles_still_waiting():
     bay = win & done & (v["lane"] == 0)
     wait = (v.loc[bay, "bay_entry_s"] - v.loc[bay, "arrival_s"]).mean()
     assert s.loc["all", "bay_entry_wait_s"] == pytest.approx(wait)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"approach.through_lanes": 3},
+        {"approach.through_lanes": 3, "approach.avoid_blocked_lane": True},
+        {"demand.through.flow_veh_h": 1900, "simulation.duration_s": 1200},  # oversaturated
+    ],
+)
+def test_lanes_served_after_the_run_equal_their_servers_in_simpy(monkeypatch, update):
+    """The lanes nothing touches, served after the run, pass exactly as SimPy servers would.
+
+    The same runs with every lane's server in SimPy (``first_alone`` = lanes) give the same
+    records, bit for bit, and lane 1's log."""
+    from uturn_sim.model.approach import ThroughLanes
+
+    scn = update_scenario(us.default_scenario(), update)
+    runs = {}
+    for mode in ("after", "servers"):
+        if mode == "servers":
+            init = ThroughLanes.__init__
+
+            def every_lane_served(self, *a, _init=init, **k):
+                _init(self, *a, **k)
+                self.first_alone = self.lanes
+
+            monkeypatch.setattr(ThroughLanes, "__init__", every_lane_served)
+        runs[mode] = [us.simulate(scn, s, seed=5) for s in ("ordinary", "linked")]
+    for a, b in zip(runs["after"], runs["servers"], strict=True):
+        assert a.vehicles["lane"].max() >= 2
+        pd.testing.assert_frame_equal(a.vehicles, b.vehicles, check_exact=True)
+        assert np.array_equal(a.lane_one[0], b.lane_one[0])
+        assert np.array_equal(a.lane_one[1], b.lane_one[1])
