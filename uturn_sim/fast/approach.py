@@ -122,9 +122,11 @@ def _queue_m(s, k):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _log(s, now):  # pragma: no cover - compiled
-    """``ThroughLanes._log``: lane 1's state after a change at ``now`` (s)."""
-    k, blocked = _first_bay(s)
+def _log(s, now, k, blocked):  # pragma: no cover - compiled
+    """``ThroughLanes._log``: lane 1's state after a change at ``now`` (s).
+
+    ``k, blocked`` is :func:`_first_bay` of lane 1 as it stands now.
+    """
     state = SPILLBACK if k >= 0 else (ENTRANCE_BLOCKED if blocked else FREE)
     n = s.ai[N_LOG]
     if state != s.log_s[n - 1]:
@@ -142,7 +144,7 @@ def _log(s, now):  # pragma: no cover - compiled
 def try_enter(s, now):  # pragma: no cover - compiled
     """``ThroughLanes.try_enter``: lane 1's bay vehicles that can turn in do so at ``now``."""
     while True:
-        k, _ = _first_bay(s)
+        k, blocked = _first_bay(s)
         if k < 0:
             break
         h = s.fh[0]
@@ -159,7 +161,7 @@ def try_enter(s, now):  # pragma: no cover - compiled
         on_admit(s, admit(s, i, now), now)
         if k == 0 and s.fn[0] > 0 and s.files[0, s.fh[0]] >= 0:
             fire(s, THROUGH, now)
-    _log(s, now)
+    _log(s, now, k, blocked)  # the last scan is lane 1 as it stands
 
 
 @njit(cache=True, inline="always")
