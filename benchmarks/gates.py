@@ -68,6 +68,9 @@ FLOORS = (
     "test_floor_numpy_1m",
     "test_floor_simpy_timeouts",
     "test_floor_python_numpy",
+    # not a floor of the machine but the reference of issue #16's sweep target: the
+    # shipped sweep on the SimPy engine, timed in the same run as the fast one
+    "test_sweep_simpy",
 )
 
 _ND, _N1M, _SP = FLOORS[:3]
@@ -90,6 +93,8 @@ GATES: tuple[Gate, ...] = (
     Gate("test_compare_fast", _ND, 130.0, "compare(engine='fast') end to end, per replication"),
     Gate("test_compare_simpy", _SP, 28.0, "compare(engine='simpy') end to end, per replication"),
     Gate("test_cli_check", FLOORS[3], 3.0, "CLI start-up: uturn-sim check <default>"),
+    # the target itself (no 1.6x noise margin): the fast sweep at least 10x the SimPy one
+    Gate("test_sweep_fast", FLOORS[4], 0.1, "sweep_slots_demand.yaml, fast against SimPy"),
 )
 
 #: benchmarks that report a rate but gate no ratio (kept for the table); the memory

@@ -29,6 +29,8 @@ import uturn_sim.traffic.signal
 from uturn_sim.model.schemes import get_scheme
 
 DEFAULT_YAML = Path(us.__file__).parent / "data" / "liuyuan_longshan.yaml"
+#: the shipped design sweep (42 cells x 5 replications x 2 schemes), issue #16's sweep target
+SWEEP_YAML = Path(__file__).resolve().parent.parent / "scenarios" / "sweep_slots_demand.yaml"
 
 
 def cpu_min(fn: Callable[[], object], repeat: int = 7, budget_s: float = 0.2) -> float:
@@ -120,15 +122,19 @@ def _simpy_floor() -> float:
 Stage = tuple[Callable[[], object], int]
 
 
-def stages(batch_size: int = BATCH) -> dict[str, Callable[[], Stage]]:
+def stages(
+    batch_size: int = BATCH, sweep_spec: Path | dict = SWEEP_YAML
+) -> dict[str, Callable[[], Stage]]:
     """Benchmark name -> factory of ``(callable, replications per call)``.
 
     The names are those of ``benchmarks/test_bench.py`` and :mod:`gates`.  Stages are
-    looked up through their modules at call time, so a test can patch them.
+    looked up through their modules at call time, so a test can patch them.  The sweep
+    stages run ``sweep_spec`` serially (one call = the whole sweep, counted as one).
     """
     import uturn_sim.fast.engine as fe
     import uturn_sim.fast.measures as fm
     import uturn_sim.model.engine as me
+    import uturn_sim.sweeps.run as sr
     from uturn_sim.traffic import batch as tb
     from uturn_sim.traffic import headways as hw
 
@@ -188,6 +194,9 @@ def stages(batch_size: int = BATCH) -> dict[str, Callable[[], Stage]]:
         a = hw.arrival_times(np.random.default_rng(2), 450.0, 400_000.0)
         return (lambda: hw.gate(a, w, 2.0), 1)
 
+    def sweep(engine: str) -> Callable[[], Stage]:
+        return lambda: (lambda: sr.sweep(sweep_spec, backend="serial", engine=engine), 1)
+
     return {
         "test_floor_numpy_default": floor_default,
         "test_floor_numpy_1m": floor_1m,
@@ -207,6 +216,8 @@ def stages(batch_size: int = BATCH) -> dict[str, Callable[[], Stage]]:
         "test_compare_fast": compare("fast", batch_size),
         "test_compare_simpy": compare("simpy", 4, bay),
         "test_conflict_stream_gating": gating,
+        "test_sweep_simpy": sweep("simpy"),
+        "test_sweep_fast": sweep("fast"),
     }
 
 

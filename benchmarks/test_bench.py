@@ -10,6 +10,7 @@ so gates compare CPU time per replication.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import stages as st
 
@@ -150,6 +151,28 @@ def test_compare_fast(benchmark):
 @pytest.mark.benchmark(group="compare")
 def test_compare_simpy(benchmark):
     _compare(benchmark, "test_compare_simpy")
+
+
+_SWEEP_ROWS = {}  # engine -> rows of the shipped sweep, so the two runs are compared
+
+
+def _sweep(benchmark, engine):
+    rows = _run(benchmark, f"test_sweep_{engine}")
+    cells = 6 * 7  # geometry.slots x demand.uturn.flow_veh_h of sweep_slots_demand.yaml
+    assert len(rows) == cells * 5 * 2 * len(ROWS)
+    _SWEEP_ROWS[engine] = rows
+    if len(_SWEEP_ROWS) == 2:  # identical rows from both engines
+        pd.testing.assert_frame_equal(_SWEEP_ROWS["fast"], _SWEEP_ROWS["simpy"], check_exact=True)
+
+
+@pytest.mark.benchmark(group="sweep")
+def test_sweep_simpy(benchmark):
+    _sweep(benchmark, "simpy")
+
+
+@pytest.mark.benchmark(group="sweep")
+def test_sweep_fast(benchmark):
+    _sweep(benchmark, "fast")
 
 
 @pytest.mark.benchmark(group="cli")

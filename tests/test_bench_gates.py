@@ -88,9 +88,18 @@ INJECT = {
     "test_simpy_summary": ("uturn_sim.model.result", "summarize", True),
     "test_compare_fast": ("uturn_sim.fast.study", "run_records", False),
     "test_compare_simpy": ("uturn_sim.study.compare", "replication_runs", True),
+    "test_sweep_fast": ("uturn_sim.sweeps.run", "_fill_fast", False),
+}
+#: a two-cell sweep, so the sweep gate's SimPy reference takes a second, not a minute
+SMALL_SWEEP = {
+    "base": "default",
+    "parameters": {"geometry.slots": [2, 4]},
+    "schemes": ["ordinary", "linked"],
+    "replications": 1,
+    "seed": 1,
 }
 
-STAGES = stages.stages(batch_size=4)
+STAGES = stages.stages(batch_size=4, sweep_spec=SMALL_SWEEP)
 
 
 def test_every_gate_has_an_injection():
