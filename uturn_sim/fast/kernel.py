@@ -65,8 +65,26 @@ __all__ = ["run_batch", "run_one"]
 
 
 @njit(cache=True, inline="always")
-def _arrivals(s, go, now):  # pragma: no cover - compiled
-    """``engine._arrivals`` (the bay alone) or ``engine._approach_arrivals``."""
+def _next_of_all(s, at):  # pragma: no cover - compiled
+    """True if a timeout of the arrivals to ``at`` (s) would be the next event of the run.
+
+    Every other pending event must come later: one at the same time has an older id
+    and goes first.
+    """
+    for q in range(s.time.size):
+        if q != ARRIVALS and s.active[q] and not s.time[q] > at:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _arrivals(s, go, now, end_s):  # pragma: no cover - compiled
+    """``engine._arrivals`` (the bay alone) or ``engine._approach_arrivals``.
+
+    When its next timeout would be the run's next event anyway, the process goes on
+    at once, taking that timeout's id: the same events in the same order, without a
+    round through the event loop.
+    """
     whole = s.R[THROUGH_LANES] > 0
     while True:  # ``at`` is the bay's ``t`` for the bay alone
         if go:
@@ -80,7 +98,13 @@ def _arrivals(s, go, now):  # pragma: no cover - compiled
             break
         ta = s.at[s.ps[AI]]
         if ta > now:
-            schedule(s, ARRIVALS, now + (ta - now), True)
+            at = now + (ta - now)
+            if at < end_s and _next_of_all(s, at):
+                s.ps[EID] += 1
+                now = at
+                go = True
+                continue
+            schedule(s, ARRIVALS, at, True)
             break
         go = True
 
@@ -212,7 +236,7 @@ def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cove
         active[best] = False
         go, now = s.timeout[best], time[best]
         if best == ARRIVALS:
-            _arrivals(s, go, now)
+            _arrivals(s, go, now, end_s)
         elif best == STOP_LINE:
             _stop_line(s, go, now)
         elif best == SLOT_SERVER:
