@@ -3,9 +3,10 @@
 :func:`summarize_batch` gives, for every replication of a :class:`BatchRecords`, the
 rows :data:`~uturn_sim.measures.catalog.ROWS` (``uturn``, ``left``, ``through``,
 ``all``) of :func:`uturn_sim.measures.summary.summarize` as
-:meth:`uturn_sim.Result.summary` calls it, computed by one compiled pass over the
-batch (:mod:`uturn_sim.fast.rowstats`); the DataFrame is built once for the whole
-batch.  A declared measure
+:meth:`uturn_sim.Result.summary` calls it, in two steps: :func:`batch_stats`, one
+compiled pass over the batch (:mod:`uturn_sim.fast.rowstats`) giving an array of
+statistics, and :func:`stats_frame`, which builds the DataFrame once from that array
+(for one batch, or several batches' stacked).  A declared measure
 without a compiled formula in :data:`COMPILED` is refused (``NotImplementedError``),
 never guessed; ``tests/test_fast.py`` checks every declared measure against
 ``Result.summary()``.
@@ -47,7 +48,7 @@ from uturn_sim.model.result import STOP_THRESHOLD_S
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import ArrivalBatch
 
-__all__ = ["STATS", "summarize_batch", "warmup"]
+__all__ = ["STATS", "batch_stats", "stats_frame", "summarize_batch", "warmup"]
 
 
 def _los(delay: np.ndarray, thresholds: tuple[float, ...]) -> np.ndarray:
@@ -138,43 +139,134 @@ def _parameters(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) 
 
 
 def batch_stats(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) -> np.ndarray:
-    """Compiled statistics, shape ``(replications, len(ROWS), len(STATS))``."""
+    """Compiled statistics of every replication, shape ``(replications, len(ROWS), len(STATS))``.
+
+    Parameters
+    ----------
+    batch
+        The replications' arrivals.
+    records
+        One scheme's records on ``batch``: any :class:`BatchRecords` (from
+        :func:`uturn_sim.fast.engine.run_records` or built from other results); only
+        its documented fields are read.
+    scenario
+        The scenario (measured period, s; storage, m; turn times, s; speeds; occupancies).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``stats[k, row, col]``: replication ``k``, row of
+        :data:`~uturn_sim.measures.catalog.ROWS`, column of :data:`STATS`
+        (:func:`stats_frame` turns it into the measures).
+    """
     rules, mix = records.rules, scenario.vehicle_mix
     whole = records.whole
+    reps = len(batch)
     if whole:
         toff = batch.through_offsets
-        theavy, tt = batch.through_heavy, batch.through_t
-    else:  # the bay alone: no through rows
-        toff = np.zeros(len(batch) + 1, dtype=np.int64)
-        theavy, tt = np.empty(0, dtype=bool), np.empty(0)
-    out = np.zeros((len(batch), len(ROWS), len(STATS)))
+        theavy, tt, tdep = batch.through_heavy, batch.through_t, records.through_departure
+        lo_t, lo_s = records.lane_one_t, records.lane_one_state
+        loff = records.lane_one_offsets
+    else:  # the bay alone: no through rows, no lane 1
+        toff = np.zeros(reps + 1)
+        theavy, tt, tdep = np.empty(0, dtype=bool), np.empty(0), np.empty(0)
+        lo_t, lo_s, loff = np.empty(0), np.empty(0), np.zeros(reps + 1)
+    heavy = _b(batch.heavy)
+    theavy = _b(theavy)
+    out = np.zeros((reps, len(ROWS), len(STATS)))
     batch_rows(
-        batch.t,
-        batch.movement.astype(np.int64),
-        np.where(batch.heavy, rules.heavy_length_m, rules.car_length_m),
-        records.departure,
-        records.served_by.astype(np.int64),
-        records.spilled,
-        records.entry,
-        np.where(batch.heavy, mix.heavy_occupancy, mix.car_occupancy).astype(np.float64),
-        batch.vehicle_offsets,
-        np.ascontiguousarray(tt, dtype=np.float64),
-        np.where(theavy, rules.heavy_length_m, rules.car_length_m).astype(np.float64),
-        records.through_departure,
-        np.where(theavy, mix.heavy_occupancy, mix.car_occupancy).astype(np.float64),
-        toff,
-        batch.conflict_t,
-        batch.conflict_offsets,
-        batch.left_green.starts,
-        batch.left_green.ends,
-        records.lane_one_t,
-        records.lane_one_state,
-        records.lane_one_offsets,
+        _f(batch.t),
+        _i(batch.movement),
+        _f(np.where(heavy, rules.heavy_length_m, rules.car_length_m)),
+        _f(records.departure),
+        _i(records.served_by),
+        _b(records.spilled),
+        _f(records.entry),
+        _f(np.where(heavy, mix.heavy_occupancy, mix.car_occupancy)),
+        _i(batch.vehicle_offsets),
+        _f(tt),
+        _f(np.where(theavy, rules.heavy_length_m, rules.car_length_m)),
+        _f(tdep),
+        _f(np.where(theavy, mix.heavy_occupancy, mix.car_occupancy)),
+        _i(toff),
+        _f(batch.conflict_t),
+        _i(batch.conflict_offsets),
+        _f(batch.left_green.starts),
+        _f(batch.left_green.ends),
+        _f(lo_t),
+        _i(lo_s),
+        _i(loff),
         whole,
         _parameters(batch, records, scenario),
         out,
     )
     return out
+
+
+def _f(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _i(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.int64)
+
+
+def _b(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.bool_)
+
+
+def stats_frame(
+    stats: np.ndarray, replications: np.ndarray, scheme: str, scenario: Scenario
+) -> pd.DataFrame:
+    """Every declared measure per replication and movement, from compiled statistics.
+
+    Parameters
+    ----------
+    stats
+        Shape ``(replications, len(ROWS), len(STATS))``, as :func:`batch_stats` gives.
+    replications
+        The replication number of each ``stats[k]``, written in the ``replication``
+        column.
+    scheme
+        Scheme name written in the ``scheme`` column.
+    scenario
+        The scenario (its measured period, h, divides the rates).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``replication, scheme, movement`` and the measures
+        (:data:`uturn_sim.measures.catalog.MEASURES`), a row per replication and
+        :data:`~uturn_sim.measures.catalog.ROWS` entry, as ``Result.summary()``.
+    """
+    stats = np.asarray(stats, dtype=np.float64)
+    if stats.ndim != 3 or stats.shape[1:] != (len(ROWS), len(STATS)):
+        raise ValueError(
+            f"stats must have shape (replications, {len(ROWS)}, {len(STATS)}), "
+            f"got {stats.shape}"
+        )
+    if len(replications) != len(stats):
+        raise ValueError(
+            f"replications has {len(replications)} entries for {len(stats)} replications"
+        )
+    flat = stats.reshape(-1, len(STATS))
+    s = {name: flat[:, k] for k, name in enumerate(STATS)}
+    sim = scenario.simulation
+    hours = ((sim.warmup_s + sim.duration_s) - sim.warmup_s) / 3600.0
+    cols: dict[str, object] = {
+        "replication": np.repeat(np.asarray(replications), len(ROWS)),
+        "scheme": scheme,
+        "movement": np.tile(np.array(ROWS, dtype=object), len(stats)),
+    }
+    for m in MEASURES:
+        f = COMPILED.get(m.name)
+        if f is None:
+            raise NotImplementedError(
+                f"measure {m.name!r} has no compiled formula in uturn_sim.fast.measures; "
+                "use engine='simpy' or add it to COMPILED"
+            )
+        cols[m.name] = f(s, hours)
+    return pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS])
 
 
 def summarize_batch(
@@ -196,28 +288,10 @@ def summarize_batch(
     Returns
     -------
     pandas.DataFrame
-        Columns ``replication, scheme, movement`` and the measures
-        (:data:`uturn_sim.measures.catalog.MEASURES`), a row per replication and
-        :data:`~uturn_sim.measures.catalog.ROWS` entry.
+        :func:`stats_frame` of :func:`batch_stats`.
     """
-    stats = batch_stats(batch, records, scenario).reshape(-1, len(STATS))
-    s = {name: stats[:, k] for k, name in enumerate(STATS)}
-    sim = scenario.simulation
-    hours = ((sim.warmup_s + sim.duration_s) - sim.warmup_s) / 3600.0
-    cols: dict[str, object] = {
-        "replication": np.repeat(batch.replications, len(ROWS)),
-        "scheme": scheme,
-        "movement": np.tile(np.array(ROWS, dtype=object), len(batch)),
-    }
-    for m in MEASURES:
-        f = COMPILED.get(m.name)
-        if f is None:
-            raise NotImplementedError(
-                f"measure {m.name!r} has no compiled formula in uturn_sim.fast.measures; "
-                "use engine='simpy' or add it to COMPILED"
-            )
-        cols[m.name] = f(s, hours)
-    return pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS])
+    stats = batch_stats(batch, records, scenario)
+    return stats_frame(stats, batch.replications, scheme, scenario)
 
 
 def warmup() -> None:

@@ -14,15 +14,10 @@ import numpy as np
 from numba import njit
 
 from uturn_sim.fast.lookups import search_right
-from uturn_sim.fast.sorting import argsort_stable, percentile
-from uturn_sim.fast.stats import (
-    lane_one_records,
-    pairwise_sum,
-    queue_events,
-    queue_steps,
-    share_above,
-    time_weighted_stats,
-)
+from uturn_sim.fast.queues import row_queues
+from uturn_sim.fast.select import percentiles
+from uturn_sim.fast.sorting import argsort_stable
+from uturn_sim.fast.stats import lane_one_records, pairwise_sum
 from uturn_sim.measures.safety import _EPS_S as PET_EPS_S  # passages within it: before
 from uturn_sim.measures.safety import PET_THRESHOLDS_S
 
@@ -77,32 +72,9 @@ _UTURN, _THROUGH = 0, 2  # movement codes = ROWS indices (left 1; the last row i
 
 
 @njit(cache=True)
-def _count_distinct(x):  # pragma: no cover - compiled
-    if x.size == 0:
-        return 0
-    s = np.sort(x)
-    n = 1
-    for k in range(1, s.size):
-        if s[k] != s[k - 1]:
-            n += 1
-    return n
-
-
-@njit(cache=True)
-def _vehicles(mv, t, dep, served, P):  # pragma: no cover - compiled
-    """Per vehicle: queue delay and control delay (s), platoon of the gap U-turns.
-
-    ``Result.vehicles``' ``queue_delay_s``, ``control_delay_s`` and ``platoon``;
-    ``P`` as :data:`T0` ...
-    """
-    n = t.size
-    qdel = dep - t
-    control = np.empty(n)
-    geo = np.array([P[GEO_U], P[GEO_L], P[GEO_T]])
-    for i in range(n):
-        stopped = qdel[i] > P[STOPPED] or served[i] == 2
-        control[i] = qdel[i] + (np.nan if np.isnan(dep[i]) else (geo[mv[i]] if stopped else 0.0))
-    platoon = np.full(n, -1, dtype=np.int64)  # measures.platoons over gap U-turns
+def _platoons(mv, dep, served, n, P, plat):  # pragma: no cover - compiled
+    """``Result.vehicles``' ``platoon`` into ``plat[:n]`` (measures.platoons, -1: none)."""
+    plat[:n] = -1
     gi = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
@@ -112,133 +84,223 @@ def _vehicles(mv, t, dep, served, P):  # pragma: no cover - compiled
     if m:
         order = gi[:m][argsort_stable(dep[gi[:m]])]
         pid = 0
-        platoon[order[0]] = 0
+        plat[order[0]] = 0
         for k in range(1, m):
             if dep[order[k]] - dep[order[k - 1]] > P[PLATOON] + 1e-9:
                 pid += 1
-            platoon[order[k]] = pid
-    return qdel, control, platoon
+            plat[order[k]] = pid
 
 
 @njit(cache=True)
-def _pet(mv, dep, p, P):  # pragma: no cover - compiled
-    """``measures.safety.pet_times``: min of PET before and after each U-turn, s (NaN)."""
-    pet = np.full(mv.size, np.nan)
-    for i in range(mv.size):
-        if mv[i] == _UTURN and not np.isnan(dep[i]):
-            e = dep[i] + P[ENTER]
-            lo = search_right(p, e + PET_EPS_S)
-            before = e - p[lo - 1] if lo >= 1 else np.nan
-            after = p[lo] - (dep[i] + P[CLEAR]) if lo < p.size else np.nan
-            pet[i] = np.fmin(before, after)
-    return pet
+def _pet(d, p, P):  # pragma: no cover - compiled
+    """``measures.safety.pet_times`` of a U-turn starting at ``d``: min PET before/after, s."""
+    e = d + P[ENTER]
+    lo = search_right(p, e + PET_EPS_S)
+    before = e - p[lo - 1] if lo >= 1 else np.nan
+    after = p[lo] - (d + P[CLEAR]) if lo < p.size else np.nan
+    return np.fmin(before, after)
 
 
 @njit(cache=True)
-def _one(
-    mv, t, length, dep, served, spilled, wait, persons, p, lg_s, lg_e, log, whole, P, out
+def _samples(
+    n, mv, t, dep, served, spilled, wait, persons, p, lg_s, lg_e, P, F, plat, gmark, pmark,
+    stamp, pv,
 ):  # pragma: no cover - compiled
-    """Statistics of one replication into ``out[len(ROWS), len(STATS)]``.
+    """Every row's samples and counts from one walk over the vehicles, in their order.
 
-    Per vehicle, in the vehicle frame's order: movement code ``mv``, arrival ``t``,
-    queue space ``length``, start of turn ``dep`` (s), ``served`` (1 green, 2 gap),
-    ``spilled``, wait to enter the bay ``wait`` (s), ``persons``; ``log`` is lane 1's
-    statistics (:func:`~uturn_sim.fast.stats.lane_one_records`, used when ``whole``).
+    Fills ``F[row]`` (control delay, queue delay, person delay, bay entry wait of the
+    vehicles of the period that left; delay charged to and persons of those still
+    waiting at the end) and ``pv`` (PET of the period's U-turns).  Returns the counts
+    ``c[row]``: 0 arrived, 1 left in the period, 2 spilled, 3 in system at the end,
+    4 departures (samples in ``F[row, :3]``), 5 gap, 6 used gaps, 7 distinct gaps,
+    8 distinct platoons, 9 waiting (``F[row, 4:]``), 10 entry waits (``F[row, 3]``);
+    and the number of PETs.  Distinct gaps and platoons are marked with ``stamp``.
     """
+    rows = F.shape[0]
+    last = rows - 1
     t0, t1 = P[T0], P[T1]
-    n = t.size
-    qdel, control, platoon = _vehicles(mv, t, dep, served, P)
-    pet = _pet(mv, dep, p, P)
-    bay = mv != _THROUGH
-    ev_t, ev_veh, ev_sign = queue_events(t, dep)
-    all_t, all_n, all_m = queue_steps(ev_t, ev_veh, ev_sign, np.ones(n, np.bool_), length)
-    # with through lanes lane 1's time blocked by spillback; else the bay's (= all) queue
-    spill = log[2] if whole else share_above(all_t, all_m, P[STORAGE], t0, t1)
-    for row in range(out.shape[0]):
-        last = row == out.shape[0] - 1
-        sel = np.ones(n, dtype=np.bool_) if last else mv == row
-        arrived = inper = nspill = inend = 0
-        dl, ql, pd_, wl = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        cw, cp = np.empty(n), np.empty(n)
-        nd = nw = nc = 0
-        gap_used = np.empty(n, dtype=np.int64)
-        plat = np.empty(n, dtype=np.int64)
-        ngap = nused = 0
-        for i in range(n):
-            if not sel[i]:
-                continue
-            d = dep[i]
-            win = t[i] >= t0 and t[i] < t1
-            if np.isnan(d):
-                inend += 1
+    geo = np.array([P[GEO_U], P[GEO_L], P[GEO_T]])
+    c = np.zeros((rows, 11), dtype=np.int64)
+    npet = 0
+    for i in range(n):
+        r = mv[i]
+        d, ti = dep[i], t[i]
+        win = ti >= t0 and ti < t1
+        gone = not np.isnan(d)
+        inper = d >= t0 and d < t1
+        gap = inper and served[i] == 2
+        used = -1
+        if gap:  # protected: inside a left-turn green; else the passage interval used
+            j = search_right(lg_s, d) - 1
+            if not (j >= 0 and d < lg_e[j]):
+                used = search_right(p, d)
+        qd = d - ti
+        control = np.nan
+        if gone and win:
+            stopped = qd > P[STOPPED] or served[i] == 2
+            control = qd + (geo[r] if stopped else 0.0)
+        for h in range(2):
+            rr = r if h == 0 else last
+            cr = c[rr]
+            if not gone:
+                cr[3] += 1
                 if win:  # still waiting at the run's end: charged its delay up to it
-                    cw[nc] = P[END] - t[i]
-                    cp[nc] = persons[i]
-                    nc += 1
+                    F[rr, 4, cr[9]] = P[END] - ti
+                    F[rr, 5, cr[9]] = persons[i]
+                    cr[9] += 1
             if win:
-                arrived += 1
+                cr[0] += 1
                 if spilled[i]:
-                    nspill += 1
-                if not np.isnan(d):
-                    dl[nd] = control[i]
-                    ql[nd] = qdel[i]
-                    pd_[nd] = control[i] * persons[i]
-                    nd += 1
-                    if bay[i] and not np.isnan(wait[i]):
-                        wl[nw] = wait[i]
-                        nw += 1
-            if d >= t0 and d < t1:
-                inper += 1
-                if served[i] == 2:
-                    plat[ngap] = platoon[i]
-                    ngap += 1
-                    j = search_right(lg_s, d) - 1  # protected: inside a left-turn green
-                    if not (j >= 0 and d < lg_e[j]):
-                        gap_used[nused] = search_right(p, d)
-                        nused += 1
+                    cr[2] += 1
+                if gone:
+                    F[rr, 0, cr[4]] = control
+                    F[rr, 1, cr[4]] = qd
+                    F[rr, 2, cr[4]] = control * persons[i]
+                    cr[4] += 1
+                    if r != _THROUGH and not np.isnan(wait[i]):
+                        F[rr, 3, cr[10]] = wait[i]
+                        cr[10] += 1
+            if inper:
+                cr[1] += 1
+            if gap:
+                cr[5] += 1
+                if pmark[rr, plat[i] + 1] != stamp:
+                    pmark[rr, plat[i] + 1] = stamp
+                    cr[8] += 1
+                if used >= 0:
+                    cr[6] += 1
+                    if gmark[rr, used] != stamp:
+                        gmark[rr, used] = stamp
+                        cr[7] += 1
+        if r == _UTURN and inper:
+            x = _pet(d, p, P)
+            if not np.isnan(x):
+                pv[npet] = x
+                npet += 1
+    return c, npet
+
+
+@njit(cache=True)
+def _events(n, t, dep, ev, dvi):  # pragma: no cover - compiled
+    """The queue events into ``ev``: arrivals, then departures (vehicles ``dvi``).
+
+    A departure before its own arrival counts at the arrival (``queue_steps``).
+    Returns their stable time order.
+    """
+    m = 0
+    for i in range(n):
+        ev[i] = t[i]
+        if not np.isnan(dep[i]):
+            ev[n + m] = t[i] if dep[i] < t[i] else dep[i]
+            dvi[m] = i
+            m += 1
+    return argsort_stable(ev[: n + m])
+
+
+@njit(cache=True)
+def _finish(c, F, npet, pv, qs, spill, log, whole, P, out):  # pragma: no cover - compiled
+    """The rows' statistics from the samples (:func:`_samples`) and queues ``qs``."""
+    for row in range(out.shape[0]):
+        cr = c[row]
+        fr = F[row]
+        dl, ql, pd_, wl, cw, cp = fr[0], fr[1], fr[2], fr[3], fr[4], fr[5]
+        nd, nc, nw = cr[4], cr[9], cr[10]
         o = out[row]
-        o[_ARRIVED], o[_DEPARTED], o[_SERVED] = arrived, nd, inper
+        o[_ARRIVED], o[_DEPARTED], o[_SERVED] = cr[0], nd, cr[1]
+        sum_dl = pairwise_sum(dl, 0, nd)
+        sum_cw = pairwise_sum(cw, 0, nc)
+        o[_TOTAL] = sum_dl + sum_cw
         o[_DELAY_MEAN] = o[_DELAY_MEDIAN] = o[_DELAY_P95] = np.nan
         o[_QDELAY_MEAN] = o[_QDELAY_P95] = np.nan
         if nd:
-            o[_DELAY_MEAN] = pairwise_sum(dl, 0, nd) / nd
-            o[_DELAY_MEDIAN] = percentile(dl[:nd], 0.5)
-            o[_DELAY_P95] = percentile(dl[:nd], 0.95)
+            o[_DELAY_MEAN] = sum_dl / nd
             o[_QDELAY_MEAN] = pairwise_sum(ql, 0, nd) / nd
-            o[_QDELAY_P95] = percentile(ql[:nd], 0.95)
-        o[_TOTAL] = pairwise_sum(dl, 0, nd) + pairwise_sum(cw, 0, nc)
-        cw[:nc] *= cp[:nc]
+        for k in range(nc):
+            cw[k] *= cp[k]
         o[_PERSON] = pairwise_sum(pd_, 0, nd) + pairwise_sum(cw, 0, nc)
         o[_ENTRY_WAIT] = pairwise_sum(wl, 0, nw) / nw if nw else np.nan
-        if last:
-            qt, qn, qm = all_t, all_n, all_m
-        else:
-            qt, qn, qm = queue_steps(ev_t, ev_veh, ev_sign, sel, length)
-        o[_QVEH : _QVEH + 3] = time_weighted_stats(qt, qn, t0, t1)
-        o[_QM : _QM + 3] = time_weighted_stats(qt, qm, t0, t1)
-        o[_SPILL_SHARE], o[_SPILLED] = spill, nspill
-        o[_PER_GAP] = nused / _count_distinct(gap_used[:nused]) if nused else np.nan
-        o[_PER_PLATOON] = ngap / _count_distinct(plat[:ngap]) if ngap else np.nan
-        o[_IN_END] = inend
+        if nd:  # after the sums: selection reorders the samples
+            o[_DELAY_MEDIAN], o[_DELAY_P95] = percentiles(dl, nd, 0.5, 0.95)
+            o[_QDELAY_P95] = percentiles(ql, nd, 0.95, 0.95)[1]
+        o[_QVEH : _QVEH + 3] = qs[row, :3]
+        o[_QM : _QM + 3] = qs[row, 3:]
+        o[_SPILL_SHARE], o[_SPILLED] = spill, cr[2]
+        o[_PER_GAP] = cr[6] / cr[7] if cr[6] else np.nan
+        o[_PER_PLATOON] = cr[5] / cr[8] if cr[5] else np.nan
+        o[_IN_END] = cr[3]
         for k in range(4):  # lane 1: the same in every row (NaN for the bay alone)
             o[_LANE_ONE + k] = log[k] if whole else np.nan
         o[_PET_N] = -1.0  # no PET: not the U-turn row
         o[_PET_MIN] = o[_PET_P5] = o[_CONFLICTS] = np.nan
         o[_PET_BELOW:] = np.nan
         if row == _UTURN:
-            pv = np.empty(n)
-            npet = 0
-            for i in range(n):
-                if sel[i] and dep[i] >= t0 and dep[i] < t1 and not np.isnan(pet[i]):
-                    pv[npet] = pet[i]
-                    npet += 1
-            pv = pv[:npet]
             o[_PET_N] = npet
-            o[_PET_MIN] = percentile(pv, 0.0)
-            o[_PET_P5] = percentile(pv, 0.05)
-            o[_CONFLICTS] = np.sum(pv < P[CONFLICT])
+            below = np.zeros(P.size - PET0 + 1, dtype=np.int64)
+            for i in range(npet):
+                if pv[i] < P[CONFLICT]:
+                    below[0] += 1
+                for k in range(P.size - PET0):
+                    if pv[i] < P[PET0 + k]:
+                        below[k + 1] += 1
+            o[_CONFLICTS] = below[0]
             for k in range(P.size - PET0):
-                o[_PET_BELOW + k] = np.sum(pv < P[PET0 + k])
+                o[_PET_BELOW + k] = below[k + 1]
+            o[_PET_MIN], o[_PET_P5] = percentiles(pv, npet, 0.0, 0.05)
+
+
+@njit(cache=True)
+def _one(
+    n, mv, t, length, dep, served, spilled, wait, persons, p, lg_s, lg_e, log, whole, P, wk,
+    stamp, out
+):  # pragma: no cover - compiled
+    """Statistics of one replication into ``out[len(ROWS), len(STATS)]``.
+
+    Per vehicle ``i < n``, in the vehicle frame's order: movement code ``mv``, arrival
+    ``t``, queue space ``length``, start of turn ``dep`` (s), ``served`` (1 green, 2
+    gap), ``spilled``, wait to enter the bay ``wait`` (s), ``persons``; ``log`` is lane
+    1's statistics (:func:`~uturn_sim.fast.stats.lane_one_records`, used when
+    ``whole``); ``wk`` the batch's work buffers (:func:`_work`), ``stamp`` a number
+    unique to the replication (> 0).  Each row's samples are gathered in vehicle
+    order, so every sum adds what ``summarize`` adds, in its order.
+    """
+    F, plat, gmark, pmark, pv, ev, dvi, G, W, VN, VM, WV, HIST, FMAP = wk
+    _platoons(mv, dep, served, n, P, plat)
+    c, npet = _samples(
+        n, mv, t, dep, served, spilled, wait, persons, p, lg_s, lg_e, P, F, plat, gmark,
+        pmark, stamp, pv,
+    )  # fmt: skip
+    order = _events(n, t, dep, ev, dvi)
+    # with through lanes lane 1's time blocked by spillback; else the bay's (= all) queue
+    rows = out.shape[0]
+    qs = np.empty((rows, 6))
+    spill = row_queues(
+        ev, order, n, mv, dvi, length, P[T0], P[T1], 0.95, -1 if whole else rows - 1,
+        P[STORAGE], G, W, VN, VM, WV, HIST, FMAP, qs,
+    )  # fmt: skip
+    _finish(c, F, npet, pv, qs, log[2] if whole else spill, log, whole, P, out)
+
+
+@njit(cache=True)
+def _work(nmax, pmax):  # pragma: no cover - compiled
+    """Work buffers for replications of up to ``nmax`` vehicles and ``pmax`` passages."""
+    rows = _THROUGH + 2
+    ne = 2 * nmax + 1
+    return (
+        np.empty((rows, 6, nmax)),  # F: per row, samples in vehicle order
+        np.empty(nmax, dtype=np.int64),  # plat
+        np.zeros((rows, pmax + 1), dtype=np.int64),  # gmark: stamp per passage interval
+        np.zeros((rows, nmax + 1), dtype=np.int64),  # pmark: stamp per platoon + 1
+        np.empty(nmax),  # pv
+        np.empty(ne),  # ev
+        np.empty(nmax, dtype=np.int64),  # dvi
+        np.empty((rows, 3, ne)),  # G: per row, its events (time, count and metre change)
+        np.empty((rows, ne)),  # W
+        np.empty((rows, ne)),  # VN
+        np.empty((rows, ne)),  # VM
+        np.empty(ne),  # WV
+        np.zeros((rows, nmax + 1)),  # HIST
+        np.empty((rows, nmax + 1)),  # FMAP
+    )
 
 
 @njit(cache=True)
@@ -276,31 +338,42 @@ def batch_rows(
     (rows ``toff[r]:toff[r+1]``): ``tt``, ``tlen``, ``tdep``, ``tpersons``.  Passages
     ``p`` (rows ``poff``), left-turn greens ``lg_s``/``lg_e``, lane 1's logs ``log_t``,
     ``log_s`` (rows ``loff``; used when ``whole``), parameters ``P`` (:data:`T0` ...).
+    Work buffers are allocated once for the batch.
     """
-    for r in range(voff.size - 1):
+    R = voff.size - 1
+    nmax = pmax = 0
+    for r in range(R):
+        nmax = max(nmax, voff[r + 1] - voff[r] + toff[r + 1] - toff[r])
+        pmax = max(pmax, poff[r + 1] - poff[r])
+    wk = _work(nmax, pmax)
+    cmv = np.empty(nmax, dtype=np.int64)
+    ct, clen, cdep = np.empty(nmax), np.empty(nmax), np.empty(nmax)
+    wait, cpersons = np.empty(nmax), np.empty(nmax)
+    cserved = np.empty(nmax, dtype=np.int64)
+    cspill = np.zeros(nmax, dtype=np.bool_)
+    for r in range(R):
         a, b = voff[r], voff[r + 1]
         c, d = toff[r], toff[r + 1]
         nb, n = b - a, b - a + d - c
-        cmv = np.empty(n, dtype=np.int64)
         cmv[:nb] = mv[a:b]
-        cmv[nb:] = _THROUGH
-        ct = np.concatenate((t[a:b], tt[c:d]))
-        clen = np.concatenate((length[a:b], tlen[c:d]))
-        cdep = np.concatenate((dep[a:b], tdep[c:d]))
-        cserved = np.empty(n, dtype=np.int64)
+        cmv[nb:n] = _THROUGH
+        ct[:nb], ct[nb:n] = t[a:b], tt[c:d]
+        clen[:nb], clen[nb:n] = length[a:b], tlen[c:d]
+        cdep[:nb], cdep[nb:n] = dep[a:b], tdep[c:d]
         cserved[:nb] = served[a:b]
         for j in range(c, d):  # served_by: 'green' when it passed, '' while it waits
             cserved[nb + j - c] = 0 if np.isnan(tdep[j]) else 1
-        cspill = np.zeros(n, dtype=np.bool_)
         cspill[:nb] = spilled[a:b]
-        wait = np.full(n, np.nan)
-        wait[:nb] = entry[a:b] - t[a:b]
-        cpersons = np.concatenate((persons[a:b], tpersons[c:d]))
+        cspill[nb:n] = False
+        for j in range(nb):
+            wait[j] = entry[a + j] - t[a + j]
+        wait[nb:n] = np.nan
+        cpersons[:nb], cpersons[nb:n] = persons[a:b], tpersons[c:d]
         log = np.full(4, np.nan)
         if whole:
             e, f = loff[r], loff[r + 1]
             log = lane_one_records(log_t[e:f], log_s[e:f], P[T0], P[T1], P[CYCLE], P[ORIGIN])
         _one(
-            cmv, ct, clen, cdep, cserved, cspill, wait, cpersons,
-            p[poff[r] : poff[r + 1]], lg_s, lg_e, log, whole, P, out[r],
+            n, cmv, ct, clen, cdep, cserved, cspill, wait, cpersons,
+            p[poff[r] : poff[r + 1]], lg_s, lg_e, log, whole, P, wk, r + 1, out[r],
         )  # fmt: skip

@@ -3,7 +3,8 @@
 
 * :func:`argsort_stable` — ``np.argsort(x, kind="stable")``: a stable order is unique
   whatever the algorithm, so arrays of few distinct values (queue levels) take a
-  counting sort by rank, others a merge of their ascending runs
+  counting sort by rank, spread values (event times) a bucket sort, others a merge of
+  their ascending runs
 * :func:`percentile` — ``np.percentile(x, 100 * q)`` (method ``linear``): it reads
   two order statistics, found by selection instead of a full sort
 
@@ -21,6 +22,7 @@ _FEW = 128  # distinct values up to which argsort_stable counts instead of mergi
 _SLOTS = 512  # hash slots for them (a power of two, a quarter full at most)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing of the value's bits
 _MINRUN = 16  # _merge_runs: shorter ascending runs are extended by insertion
+_BUCKET = 32  # _bucket_order gives up on a bucket fuller than this (clustered values)
 
 
 @njit(cache=True)
@@ -111,9 +113,63 @@ def _merge_runs(x):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _bucket_order(x):  # pragma: no cover - compiled
+    """Stable order of ``x`` by buckets of equal width, or an empty array.
+
+    A value's bucket ``int((x - min) * scale)`` never decreases as the value grows, so
+    a stable counting sort by bucket, then a stable insertion sort inside each bucket,
+    is the stable order.  Gives up (empty) on infinite values or a crowded bucket.
+    """
+    n = x.size
+    out = np.empty(0, dtype=np.int64)
+    if n == 0:
+        return out
+    lo, hi = x.min(), x.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return out
+    if hi == lo:
+        return np.arange(n)
+    scale = n / (hi - lo)
+    if not np.isfinite(scale):
+        return out
+    bucket = np.empty(n, dtype=np.int64)
+    start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        k = int((x[i] - lo) * scale)
+        k = k if k < n else n - 1
+        bucket[i] = k
+        start[k + 1] += 1
+    for k in range(n):
+        if start[k + 1] > _BUCKET:
+            return out
+        start[k + 1] += start[k]
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[start[bucket[i]]] = i
+        start[bucket[i]] += 1
+    # start[k] is now the end of bucket k; sort each by insertion, passing greater only
+    b0 = 0
+    for k in range(n):
+        b1 = start[k]
+        for j in range(b0 + 1, b1):
+            v = order[j]
+            xv = x[v]
+            q = j - 1
+            while q >= b0 and x[order[q]] > xv:
+                order[q + 1] = order[q]
+                q -= 1
+            order[q + 1] = v
+        b0 = b1
+    return order
+
+
+@njit(cache=True)
 def argsort_stable(x):  # pragma: no cover - compiled
     """``np.argsort(x, kind="stable")`` of a float array without NaN."""
     order = _rank_order(x)
+    if order.size == x.size:
+        return order
+    order = _bucket_order(x)
     if order.size == x.size:
         return order
     return _merge_runs(x)
