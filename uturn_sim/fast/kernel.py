@@ -65,26 +65,25 @@ __all__ = ["run_batch", "run_one"]
 
 
 @njit(cache=True, inline="always")
-def _next_of_all(s, at):  # pragma: no cover - compiled
-    """True if a timeout of the arrivals to ``at`` (s) would be the next event of the run.
+def _next_of_all(s, proc, at, end_s):  # pragma: no cover - compiled
+    """True if a timeout of process ``proc`` to ``at`` (s) would be the run's next event.
 
-    Every other pending event must come later: one at the same time has an older id
-    and goes first.
+    It must fall before the end and every other pending event must come later (one at
+    the same time has an older id and goes first).  The process may then go on at
+    once, taking the timeout's id (``ps[EID]``): the same events in the same order,
+    without a round through the event loop.
     """
+    if not at < end_s:
+        return False
     for q in range(s.time.size):
-        if q != ARRIVALS and s.active[q] and not s.time[q] > at:
+        if q != proc and s.active[q] and not s.time[q] > at:
             return False
     return True
 
 
 @njit(cache=True, inline="always")
 def _arrivals(s, go, now, end_s):  # pragma: no cover - compiled
-    """``engine._arrivals`` (the bay alone) or ``engine._approach_arrivals``.
-
-    When its next timeout would be the run's next event anyway, the process goes on
-    at once, taking that timeout's id: the same events in the same order, without a
-    round through the event loop.
-    """
+    """``engine._arrivals`` (the bay alone) or ``engine._approach_arrivals``."""
     whole = s.R[THROUGH_LANES] > 0
     while True:  # ``at`` is the bay's ``t`` for the bay alone
         if go:
@@ -99,7 +98,7 @@ def _arrivals(s, go, now, end_s):  # pragma: no cover - compiled
         ta = s.at[s.ps[AI]]
         if ta > now:
             at = now + (ta - now)
-            if at < end_s and _next_of_all(s, at):
+            if _next_of_all(s, ARRIVALS, at, end_s):
                 s.ps[EID] += 1
                 now = at
                 go = True
@@ -110,7 +109,7 @@ def _arrivals(s, go, now, end_s):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _stop_line(s, go, now):  # pragma: no cover - compiled
+def _stop_line(s, go, now, end_s):  # pragma: no cover - compiled
     """``schemes.ordinary.stop_line``: serve the head (left-turners only, slot lane)."""
     linked = s.R[LINKED] != 0.0
     how = s.ps[S_HOW]
@@ -132,8 +131,14 @@ def _stop_line(s, go, now):  # pragma: no cover - compiled
             s.waiting[STOP_LINE] = True
             break
         if ts > now:
+            at = now + (ts - now)
+            if _next_of_all(s, STOP_LINE, at, end_s):
+                s.ps[EID] += 1
+                now = at
+                go = True
+                continue
             s.ps[S_HOW] = how
-            schedule(s, STOP_LINE, now + (ts - now), True)
+            schedule(s, STOP_LINE, at, True)
             break
         go = True
 
@@ -171,7 +176,7 @@ def _slot_server(s, go, now):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _through_server(s, proc, go, now):  # pragma: no cover - compiled
+def _through_server(s, proc, go, now, end_s):  # pragma: no cover - compiled
     """``engine._through_server`` of lane ``proc - THROUGH + 1``."""
     k = proc - THROUGH
     while True:
@@ -185,7 +190,13 @@ def _through_server(s, proc, go, now):  # pragma: no cover - compiled
             s.waiting[proc] = True
             break
         if tp > now:
-            schedule(s, proc, now + (tp - now), True)
+            at = now + (tp - now)
+            if _next_of_all(s, proc, at, end_s):
+                s.ps[EID] += 1
+                now = at
+                go = True
+                continue
+            schedule(s, proc, at, True)
             break
         go = True
 
@@ -238,11 +249,11 @@ def run_one(R, end_s, bay, p, greens, through, records, log):  # pragma: no cove
         if best == ARRIVALS:
             _arrivals(s, go, now, end_s)
         elif best == STOP_LINE:
-            _stop_line(s, go, now)
+            _stop_line(s, go, now, end_s)
         elif best == SLOT_SERVER:
             _slot_server(s, go, now)
         else:
-            _through_server(s, best, go, now)
+            _through_server(s, best, go, now, end_s)
     serve_alone_lanes(s, end_s)
     for q in range(s.ls[1]):  # LaneState.finish(end_s)
         v = s.lane[s.ls[0] + q]
