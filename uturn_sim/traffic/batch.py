@@ -16,7 +16,13 @@ import numpy as np
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.seeds import replication_seed
 from uturn_sim.traffic.signal import GreenWindows
-from uturn_sim.traffic.table import ArrivalTable, arrival_plan, assemble, draw_ungated
+from uturn_sim.traffic.table import (
+    ArrivalPlan,
+    ArrivalTable,
+    arrival_plan,
+    assemble,
+    draw_ungated,
+)
 
 __all__ = ["ArrivalBatch", "build_arrivals_batch"]
 
@@ -122,10 +128,11 @@ def build_arrivals_batch(
     """Arrival tables of many replications in one call.
 
     Replication ``r`` is identical to ``build_arrivals(scn, seed, r)`` (same
-    SeedSequence child, same draws): each replication's draws come from its own
-    streams, then the conflicting lanes of the whole batch pass their signals in one
-    compiled call per lane of each stream (:mod:`uturn_sim.traffic.gating`, identical
-    to :func:`~uturn_sim.traffic.headways.gate`).
+    SeedSequence child, same draws).  The whole batch is drawn, gated and merged by one
+    compiled call (:mod:`uturn_sim.traffic.kernel`, NumPy's generators reproduced bit
+    for bit); what it does not cover (:mod:`uturn_sim.traffic.compiled`) takes the NumPy
+    path, each replication from its own streams, the conflicting lanes of the whole
+    batch gated in one compiled call per lane of each stream.
 
     Parameters
     ----------
@@ -136,14 +143,43 @@ def build_arrivals_batch(
     replications
         A count ``n`` (replications ``0 .. n-1``) or the replication indices.
     """
-    from uturn_sim.traffic.gating import gate_lanes  # numba: only batches pay its import
+    from uturn_sim.traffic.compiled import compiled_draws  # numba: only batches pay it
 
     reps = range(replications) if isinstance(replications, int) else list(replications)
     root = scn.simulation.seed if seed is None else seed
-    plan = arrival_plan(scn)  # rates, windows: once for the whole batch
-    draws = [draw_ungated(scn, plan, replication_seed(root, r)) for r in reps]
-    if not draws:
+    if not len(reps):
         return ArrivalBatch.from_tables([], [])
+    plan = arrival_plan(scn)  # rates, windows: once for the whole batch
+    d = compiled_draws(scn, plan, root, reps)
+    if d is None:
+        return _numpy_batch(scn, plan, root, reps)
+    return ArrivalBatch(
+        replications=np.asarray(list(reps), dtype=np.int64),
+        vehicle_offsets=d.vehicle_offsets,
+        conflict_offsets=d.conflict_offsets,
+        t=d.t,
+        movement=d.movement,
+        heavy=d.heavy,
+        critical_gap_s=d.critical_gap_s,
+        conflict_t=d.conflict_t,
+        uturn_green=plan.uturn_green,
+        left_green=plan.left_green,
+        seed_entropy=int(d.entropy),
+        through_offsets=d.through_offsets,
+        through_t=d.through_t,
+        through_lane=d.through_lane,
+        through_heavy=d.through_heavy,
+        through_green=plan.through_green,
+    )
+
+
+def _numpy_batch(
+    scn: Scenario, plan: ArrivalPlan, root: int | np.random.SeedSequence, reps: Sequence[int]
+) -> ArrivalBatch:
+    """:func:`build_arrivals_batch` on NumPy's generators (what the kernel does not cover)."""
+    from uturn_sim.traffic.gating import gate_lanes
+
+    draws = [draw_ungated(scn, plan, replication_seed(root, r)) for r in reps]
     passed: list[list[np.ndarray]] = [[] for _ in draws]
     for k, name in enumerate(draws[0].conflict_names):  # lane k of every replication
         wins = plan.conflict_windows[name]

@@ -22,35 +22,57 @@ __all__ = ["gate_lanes"]
 
 @njit(cache=True)
 def _gate_one(lower, starts, ends, h, max_iter, d):  # pragma: no cover - compiled
-    """Gate one lane in place into ``d``; the number of finite departures (-1: no convergence)."""
-    n = len(lower)
-    nw = len(starts)
+    """Gate one lane in place into ``d``; the number of finite departures (-1: no convergence).
+
+    Each iteration is NumPy's: departures by the Lindley closed form ``d_i = i*h + m_i``
+    (``m_i`` the running maximum of ``lower[j] - j*h``, ``j <= i``), then every departure
+    in red raised to the next green start and every other lower bound set to its
+    departure; stop when none is in red.  Two shortcuts leave every number as NumPy's:
+    a departure's window is found by a pointer moving forward (departures do not
+    decrease along the lane) instead of a binary search; and an iteration starts at the
+    first bound the previous update changed, carrying ``m`` from before it, since an
+    unchanged prefix gives the same departures and verdicts again.  A departure in red
+    with no bound changed up to its own would stay in red for good: NumPy would run
+    ``max_iter`` iterations and fail, so this fails at once.  (Skipping every unchanged
+    stretch, not only the prefix, was tried: the first update moves nearly every bound
+    by rounding, and the bookkeeping made it twice as slow.)
+    """
+    n, nw = len(lower), len(starts)
+    mx = np.empty(n)  # m_i
+    p, m = 0, -np.inf
     for _ in range(max_iter):
-        m = -np.inf
-        for i in range(n):
+        any_red, changed = False, n
+        k = np.searchsorted(starts, d[p - 1], side="right") - 1 if p > 0 else -1
+        for i in range(p, n):
             ih = i * h
             v = lower[i] - ih
             if v > m or i == 0:
                 m = v
-            d[i] = ih + m
-        any_red = False
-        for i in range(n):
-            t = d[i]
+            mx[i] = m
+            t = ih + m
+            d[i] = t
             if not np.isfinite(t):
-                lower[i] = t
-                continue
-            k = np.searchsorted(starts, t, side="right") - 1
-            if k >= 0 and t < ends[k]:
-                lower[i] = t
+                new = t
             else:
-                any_red = True
-                lower[i] = starts[k + 1] if k + 1 < nw else np.inf
+                while k + 1 < nw and starts[k + 1] <= t:
+                    k += 1
+                if k >= 0 and t < ends[k]:
+                    new = t
+                else:
+                    any_red = True
+                    new = starts[k + 1] if k + 1 < nw else np.inf
+                    if new == lower[i] and changed == n:
+                        return -1  # lanes 0..i repeat for good: NumPy hits max_iter
+            if changed == n and new != lower[i]:
+                changed = i
+            lower[i] = new
         if not any_red:
             c = 0
-            for i in range(n):
-                if np.isfinite(d[i]):
-                    c += 1
+            while c < n and np.isfinite(d[c]):  # an infinite departure makes all later ones
+                c += 1
             return c
+        p = changed
+        m = mx[p - 1] if p > 0 else -np.inf
     return -1
 
 
