@@ -23,6 +23,7 @@ from uturn_sim.fast.engine import run_records
 from uturn_sim.fast.queues import _level_quantile, row_queues
 from uturn_sim.fast.select import percentiles
 from uturn_sim.fast.sorting import _bucket_order, argsort_stable
+from uturn_sim.fast.stats import pairwise_sum
 from uturn_sim.measures.catalog import ROWS
 from uturn_sim.measures.summary import _share_above, queue_steps, time_weighted_stats
 from uturn_sim.model.schemes import get_scheme
@@ -43,6 +44,18 @@ def test_percentiles_by_selection_equal_numpy(values, qs):
     for g, q in zip(got, qs, strict=True):
         want = np.percentile(x, 100 * q)
         assert g == want or (np.isnan(g) and np.isnan(want)), (q, g, want)
+
+
+@pytest.mark.parametrize(
+    "n", [0, 1, 7, 8, 9, 128, 129, 241, 242, 243, 470, 471, 926, 927, 1838, 1839, 3662,
+          3663, 7310, 7311, 30_001]
+)
+def test_pairwise_sum_is_numpys(n):
+    """Every depth of the unrolled halving and the stack above it."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n + 3) * 10.0 ** rng.uniform(-8, 8, n + 3)
+    for lo in (0, 3):
+        assert pairwise_sum(x, lo, n) == np.sum(x[lo : lo + n])
 
 
 def test_percentiles_of_nothing_are_nan_and_only_the_prefix_counts():
@@ -88,15 +101,14 @@ def _reference_queues(a, d, row, length, t0, t1, q=0.95):
 
 def _compiled_queues(a, d, row, length, t0, t1, q=0.95, spill_row=-1, limit=0.0):
     n = a.size
-    ev = np.empty(2 * n + 1)
-    dvi = np.empty(max(n, 1), dtype=np.int64)
-    order = rs._events(n, a, d, ev, dvi)
     ne = 2 * n + 1
+    ev, ev_v, ev_s = np.empty(ne), np.empty(ne, dtype=np.int64), np.empty(ne)
+    order = rs._events(n, a, d, ev, ev_v, ev_s)
     out = np.empty((4, 6))
     share = row_queues(
-        ev, order, n, row, dvi, length, t0, t1, q, spill_row, limit,
+        ev, ev_v, ev_s, order, n, row, length, t0, t1, q, spill_row, limit,
         np.empty((4, 3, ne)), np.empty((4, ne)), np.empty((4, ne)), np.empty((4, ne)),
-        np.empty(ne), np.zeros((4, n + 1)), np.empty((4, n + 1)), out,
+        np.zeros((4, n + 1)), np.empty((4, n + 1)), out,
     )  # fmt: skip
     return out, share
 

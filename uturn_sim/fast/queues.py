@@ -79,22 +79,33 @@ def _increasing(fmap, hist, top):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _steps(g, ne, t0, t1, n, spill_on, limit, spill, w_, vn, vm, hist, fmap):  # pragma: no cover
+def _steps(
+    g, ne, t0, t1, n, spill_on, limit, spill, W, WN, WM, hist, fmap, levels, vn, vm
+):  # pragma: no cover - compiled
     """One row's steps of positive weight from its events ``g[:, :ne]`` in time order.
 
     ``g`` holds the events' times (s), count changes (+-1) and metre changes (m).
-    Fills ``w_``, ``vn``, ``vm`` (weight, s; level, veh and m) in the reference's order
-    and ``hist``/``fmap`` (weight and metre level per count level).  Returns the
-    number of steps, the top count level, whether every count level is whole (in
-    ``0..n``) and whether the metre level is a function of it, and the number of
-    ``spill`` weights (every step's, also empty ones, with its metre level above
-    ``limit``; only if ``spill_on``).
+    Fills, per step in the reference's order, ``W`` (weight, s), ``WN`` and ``WM``
+    (weight times level, veh s and m s; with ``levels`` also the levels ``vn``,
+    ``vm``), and ``hist``/``fmap`` (weight and metre level per count level).  Returns
+    the number of steps, the top count level, the top metre level, whether every
+    count level is whole (``0..n``), whether the metre level is a function of it, and
+    the number of ``spill`` weights (every step's, also empty ones, whose metre level
+    is above ``limit``; only if ``spill_on``).
     """
     cur, cnt, lev = -np.inf, 0.0, 0.0
     m = top = nsp = 0
+    mtop = -np.inf
     whole = same = True
     exact = n < 9_000_000  # counts (whole, at most n) times 1e9 exact in float64
-    for e in range(ne + 1):
+    e = 0
+    if not spill_on:  # steps ending by t0 weigh nothing: only their levels matter
+        while e < ne and g[0, e] <= t0:
+            cnt += g[1, e]
+            lev += g[2, e]
+            cur = g[0, e]
+            e += 1
+    while e <= ne:
         t = g[0, e] if e < ne else np.inf
         if t != cur or e == ne:  # close the step [cur, t): the level before t
             e0 = min(max(cur, t0), t1)
@@ -108,8 +119,11 @@ def _steps(g, ne, t0, t1, n, spill_on, limit, spill, w_, vn, vm, hist, fmap):  #
             if w > 0:
                 # a whole count below 2**53 / 1e9 is its own rounding to 1e-9
                 ln = cnt if exact else np.rint(cnt * 1e9) / 1e9
-                w_[m], vn[m], vm[m] = w, ln, lm
+                W[m], WN[m], WM[m] = w, w * ln, w * lm
+                if levels:
+                    vn[m], vm[m] = ln, lm
                 m += 1
+                mtop = max(mtop, lm)
                 c = int(ln) if ln >= 0 and ln <= n else 0
                 if c != ln:  # never: counts are whole, 0..n
                     whole = same = False
@@ -119,38 +133,58 @@ def _steps(g, ne, t0, t1, n, spill_on, limit, spill, w_, vn, vm, hist, fmap):  #
                     same = False
                 hist[c] += w
                 top = max(top, c)
+            elif t >= t1 and not spill_on:  # every later step is empty
+                break
             cur = t
         if e < ne:
             cnt += g[1, e]
             lev += g[2, e]
-    return m, top, whole, same, nsp
+        e += 1
+    return m, top, mtop, whole, same, nsp
+
+
+@njit(cache=True)
+def _levels(g, ne, t0, t1, n, m):  # pragma: no cover - compiled
+    """A row's ``m`` steps walked again: weights (s) and levels (veh, m)."""
+    w, vn, vm = np.empty(m), np.empty(m), np.empty(m)
+    _steps(
+        g, ne, t0, t1, n, False, 0.0, np.empty(0), w, np.empty(m), np.empty(m),
+        np.zeros(n + 1), np.empty(n + 1), True, vn, vm,
+    )  # fmt: skip
+    return w, vn, vm
+
+
+@njit(cache=True)
+def _exact(g, ne, t0, t1, n, m, tot, target):  # pragma: no cover - compiled
+    """The reference quantiles (veh, m) of a row, from its steps' levels."""
+    w, vn, vm = _levels(g, ne, t0, t1, n, m)
+    return exact_quantile(w, vn, m, tot, target), exact_quantile(w, vm, m, tot, target)
 
 
 @njit(cache=True)
 def row_queues(
-    ev_t, order, n, row, dvi, length, t0, t1, q, spill_row, limit, G, W, VN, VM, WV, HIST,
+    ev, ev_v, ev_s, order, n, row, length, t0, t1, q, spill_row, limit, G, W, WN, WM, HIST,
     FMAP, out,
 ):  # pragma: no cover - compiled
     """Every row's time-weighted (mean, ``q``-quantile, max) queue, veh and m.
 
     Parameters
     ----------
-    ev_t, order
-        Event times (s): ``ev_t[:n]`` the arrivals of vehicles ``0..n-1``, then the
-        departures (as ``measures.summary.queue_steps`` takes them) of the vehicles
-        ``dvi``; ``order`` their stable time order.
-    row, length
-        Per vehicle, its movement row (0..2) and queue space (m); the last row of
+    ev, ev_v, ev_s, order
+        Events: time (s; arrivals first, departures as ``measures.summary.queue_steps``
+        takes them), vehicle and sign (+1 arrival, -1 departure); ``order`` their
+        stable time order.
+    n, row, length
+        Vehicles: number, movement row (0..2) and queue space (m); the last row of
         ``out`` holds every vehicle.
     t0, t1, q
         Measured period (s) and quantile.
     spill_row, limit
         Also returns the share of ``[t0, t1)`` with row ``spill_row``'s queue above
         ``limit`` (m) (``measures.summary._share_above``); NaN if ``spill_row < 0``.
-    G, W, VN, VM, WV, HIST, FMAP
+    G, W, WN, WM, HIST, FMAP
         Work buffers: ``(rows, 3, events)`` for the rows' events, ``(rows, events +
-        1)`` for the steps' weights and levels, ``events + 1`` and ``(rows, n + 1)``;
-        ``HIST`` zero, left zero.
+        1)`` for the steps, ``(rows, n + 1)`` per count level; ``HIST`` zero, left zero.
     out
         ``(rows, 6)``: mean, quantile and max in vehicles, then in metres.
     """
@@ -160,23 +194,24 @@ def row_queues(
     nev = np.zeros(rows, dtype=np.int64)
     for e in range(ne):  # each row's events, in the stable time order of all
         k = order[e]
-        arrival = k < n
-        v = k if arrival else dvi[k - n]
-        s = 1.0 if arrival else -1.0
+        v = ev_v[k]
         r = row[v]
         j = nev[r]
-        G[r, 0, j], G[r, 1, j], G[r, 2, j] = ev_t[k], s, s * length[v]
+        t, s = ev[k], ev_s[k]
+        dm = s * length[v]
+        G[r, 0, j], G[r, 1, j], G[r, 2, j] = t, s, dm
         nev[r] = j + 1
-        G[last, 0, e], G[last, 1, e], G[last, 2, e] = ev_t[k], s, s * length[v]
+        G[last, 0, e], G[last, 1, e], G[last, 2, e] = t, s, dm
     nev[last] = ne
     spill = np.empty(ne + 1)
     share = np.nan
     target = q - 1e-12
     for rr in range(rows):
-        w, vn, vm, h = W[rr], VN[rr], VM[rr], HIST[rr]
-        m, tp, whole, same, nsp = _steps(
-            G[rr], nev[rr], t0, t1, n, rr == spill_row, limit, spill, w, vn, vm, h, FMAP[rr]
-        )
+        w, h = W[rr], HIST[rr]
+        m, tp, mtop, whole, same, nsp = _steps(
+            G[rr], nev[rr], t0, t1, n, rr == spill_row, limit, spill, w, WN[rr], WM[rr], h,
+            FMAP[rr], False, w, w,
+        )  # fmt: skip
         if rr == spill_row:
             share = min(1.0, pairwise_sum(spill, 0, nsp) / (t1 - t0))
         o = out[rr]
@@ -184,20 +219,19 @@ def row_queues(
         if not tot > 0:
             o[:] = 0.0
         else:
-            for k in range(m):
-                WV[k] = w[k] * vn[k]
-            o[0] = pairwise_sum(WV, 0, m) / tot
-            for k in range(m):
-                WV[k] = w[k] * vm[k]
-            o[3] = pairwise_sum(WV, 0, m) / tot
+            o[0] = pairwise_sum(WN[rr], 0, m) / tot
+            o[3] = pairwise_sum(WM[rr], 0, m) / tot
             c = _level_quantile(h, tp, m, tot, target) if whole else -1
-            o[1] = c if c >= 0 else exact_quantile(w, vn, m, tot, target)
-            o[2] = tp if whole else vn[:m].max()
-            if whole and same and _increasing(FMAP[rr], h, tp):
-                o[4] = FMAP[rr, c] if c >= 0 else exact_quantile(w, vm, m, tot, target)
-                o[5] = FMAP[rr, tp]
-            else:
-                o[4] = exact_quantile(w, vm, m, tot, target)
-                o[5] = vm[:m].max()
+            by_count = c >= 0 and same and _increasing(FMAP[rr], h, tp)
+            if c >= 0:
+                o[1] = c
+            if by_count:
+                o[4] = FMAP[rr, c]
+            if c < 0 or not by_count:
+                qn, qm = _exact(G[rr], nev[rr], t0, t1, n, m, tot, target)
+                o[1] = c if c >= 0 else qn
+                o[4] = qm
+            o[2] = tp if whole else _levels(G[rr], nev[rr], t0, t1, n, m)[1].max()
+            o[5] = mtop
         h[: tp + 1] = 0.0
     return share

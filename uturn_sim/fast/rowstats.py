@@ -181,20 +181,19 @@ def _samples(
 
 
 @njit(cache=True)
-def _events(n, t, dep, ev, dvi):  # pragma: no cover - compiled
-    """The queue events into ``ev``: arrivals, then departures (vehicles ``dvi``).
+def _events(n, t, dep, ev, ev_v, ev_s):  # pragma: no cover - compiled
+    """The queue events: time ``ev`` (s), vehicle ``ev_v``, sign ``ev_s`` (+1, -1).
 
-    A departure before its own arrival counts at the arrival (``queue_steps``).
-    Returns their stable time order.
+    Arrivals, then departures (one before its own arrival counts at the arrival,
+    as ``queue_steps`` takes it).  Returns their stable time order.
     """
-    m = 0
+    m = n
     for i in range(n):
-        ev[i] = t[i]
+        ev[i], ev_v[i], ev_s[i] = t[i], i, 1.0
         if not np.isnan(dep[i]):
-            ev[n + m] = t[i] if dep[i] < t[i] else dep[i]
-            dvi[m] = i
+            ev[m], ev_v[m], ev_s[m] = (t[i] if dep[i] < t[i] else dep[i]), i, -1.0
             m += 1
-    return argsort_stable(ev[: n + m])
+    return argsort_stable(ev[:m])
 
 
 @njit(cache=True)
@@ -263,19 +262,19 @@ def _one(
     unique to the replication (> 0).  Each row's samples are gathered in vehicle
     order, so every sum adds what ``summarize`` adds, in its order.
     """
-    F, plat, gmark, pmark, pv, ev, dvi, G, W, VN, VM, WV, HIST, FMAP = wk
+    F, plat, gmark, pmark, pv, ev, ev_v, ev_s, G, W, WN, WM, HIST, FMAP = wk
     _platoons(mv, dep, served, n, P, plat)
     c, npet = _samples(
         n, mv, t, dep, served, spilled, wait, persons, p, lg_s, lg_e, P, F, plat, gmark,
         pmark, stamp, pv,
     )  # fmt: skip
-    order = _events(n, t, dep, ev, dvi)
+    order = _events(n, t, dep, ev, ev_v, ev_s)
     # with through lanes lane 1's time blocked by spillback; else the bay's (= all) queue
     rows = out.shape[0]
     qs = np.empty((rows, 6))
     spill = row_queues(
-        ev, order, n, mv, dvi, length, P[T0], P[T1], 0.95, -1 if whole else rows - 1,
-        P[STORAGE], G, W, VN, VM, WV, HIST, FMAP, qs,
+        ev, ev_v, ev_s, order, n, mv, length, P[T0], P[T1], 0.95, -1 if whole else rows - 1,
+        P[STORAGE], G, W, WN, WM, HIST, FMAP, qs,
     )  # fmt: skip
     _finish(c, F, npet, pv, qs, log[2] if whole else spill, log, whole, P, out)
 
@@ -291,13 +290,13 @@ def _work(nmax, pmax):  # pragma: no cover - compiled
         np.zeros((rows, pmax + 1), dtype=np.int64),  # gmark: stamp per passage interval
         np.zeros((rows, nmax + 1), dtype=np.int64),  # pmark: stamp per platoon + 1
         np.empty(nmax),  # pv
-        np.empty(ne),  # ev
-        np.empty(nmax, dtype=np.int64),  # dvi
+        np.empty(ne),  # ev: event times
+        np.empty(ne, dtype=np.int64),  # ev_v: their vehicles
+        np.empty(ne),  # ev_s: their signs
         np.empty((rows, 3, ne)),  # G: per row, its events (time, count and metre change)
-        np.empty((rows, ne)),  # W
-        np.empty((rows, ne)),  # VN
-        np.empty((rows, ne)),  # VM
-        np.empty(ne),  # WV
+        np.empty((rows, ne)),  # W: per row, its steps' weights
+        np.empty((rows, ne)),  # WN: weight times count level
+        np.empty((rows, ne)),  # WM: weight times metre level
         np.zeros((rows, nmax + 1)),  # HIST
         np.empty((rows, nmax + 1)),  # FMAP
     )

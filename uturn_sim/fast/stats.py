@@ -56,14 +56,76 @@ def _block_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - c
 
 
 @njit(cache=True)
+def _split(n: int) -> int:  # pragma: no cover - compiled
+    """NumPy's first half of a block above 128: half, rounded down to a multiple of 8."""
+    n2 = n // 2
+    return n2 - n2 % 8
+
+
+# NumPy's recursion unrolled by depth without allocating: _pw<k> sums up to _LIMIT[k]
+# elements, since halves of n are at most ceil(n / 2) + 7 (limit_k = 2 limit_k-1 - 14)
+@njit(cache=True)
+def _pw1(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _block_sum(a, lo, h) + _block_sum(a, lo + h, n - h)
+
+
+@njit(cache=True)
+def _pw2(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _pw1(a, lo, h) + _pw1(a, lo + h, n - h)
+
+
+@njit(cache=True)
+def _pw3(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _pw2(a, lo, h) + _pw2(a, lo + h, n - h)
+
+
+@njit(cache=True)
+def _pw4(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _pw3(a, lo, h) + _pw3(a, lo + h, n - h)
+
+
+@njit(cache=True)
+def _pw5(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _pw4(a, lo, h) + _pw4(a, lo + h, n - h)
+
+
+@njit(cache=True)
+def _pw6(a, lo, n):  # pragma: no cover - compiled
+    if n <= _BLOCK:
+        return _block_sum(a, lo, n)
+    h = _split(n)
+    return _pw5(a, lo, h) + _pw5(a, lo + h, n - h)
+
+
+_UNROLLED = 7310  # _pw6's limit: 128 -> 242 -> 470 -> 926 -> 1838 -> 3662 -> 7310
+
+
+@njit(cache=True)
 def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
     """``np.sum(a[lo:lo + n])`` with NumPy's pairwise summation order.
 
     NumPy halves blocks above 128 elements (the first half a multiple of 8) and adds
-    the halves' sums; an explicit stack does the same (numba caches no recursion).
+    the halves' sums.  Up to ``_UNROLLED`` elements the halving is unrolled by depth
+    (no allocation); above, an explicit stack does the same (numba caches no
+    recursion).
     """
-    if n <= _BLOCK:
-        return _block_sum(a, lo, n)
+    if n <= _UNROLLED:
+        return _pw6(a, lo, n)
     s_lo = np.empty(128, dtype=np.int64)
     s_n = np.empty(128, dtype=np.int64)
     s_done = np.zeros(128, dtype=np.bool_)
@@ -74,15 +136,14 @@ def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover -
     while top:
         top -= 1
         b_lo, b_n, done = s_lo[top], s_n[top], s_done[top]
-        if b_n <= _BLOCK:
-            vals[nv] = _block_sum(a, b_lo, b_n)
+        if b_n <= _UNROLLED:
+            vals[nv] = _pw6(a, b_lo, b_n)
             nv += 1
         elif done:
             nv -= 1
             vals[nv - 1] = vals[nv - 1] + vals[nv]
         else:
-            n2 = b_n // 2
-            n2 -= n2 % 8
+            n2 = _split(b_n)
             s_lo[top], s_n[top], s_done[top] = b_lo, b_n, True
             s_lo[top + 1], s_n[top + 1], s_done[top + 1] = b_lo + n2, b_n - n2, False
             s_lo[top + 2], s_n[top + 2], s_done[top + 2] = b_lo, n2, False
