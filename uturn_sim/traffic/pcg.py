@@ -38,6 +38,7 @@ from numba.np.random import _constants as zc
 __all__ = [
     "entropy_words",
     "exponential",
+    "fill",
     "next_double",
     "next_uint64",
     "pool_extend",
@@ -274,3 +275,20 @@ def standard_normal(st):  # pragma: no cover - compiled
                     return -(_NOR_R + xx) if (rabs >> _U(8)) & _ONE else _NOR_R + xx
         elif (_FI[idx - _ONE] - _FI[idx]) * next_double(st) + _FI[idx] < math.exp(-0.5 * x * x):
             return x
+
+
+@njit(cache=True)
+def fill(pool, kind, out):  # pragma: no cover - compiled
+    """Draws of a generator seeded from ``pool`` into ``out``, to check against NumPy.
+
+    ``kind`` 0: ``standard_exponential``, 1: ``standard_normal``, 2: ``random``.
+    """
+    st = np.empty(4, dtype=np.uint64)
+    seed_state(pool, st)
+    for i in range(len(out)):
+        if kind == 0:
+            out[i] = standard_exponential(st)
+        elif kind == 1:
+            out[i] = standard_normal(st)
+        else:
+            out[i] = next_double(st)
