@@ -16,7 +16,7 @@ from numba import njit
 from uturn_sim.fast.lookups import search_right
 from uturn_sim.fast.queues import row_queues
 from uturn_sim.fast.select import percentiles
-from uturn_sim.fast.sorting import argsort_stable
+from uturn_sim.fast.sorting import _bucket_order, argsort_stable
 from uturn_sim.fast.stats import lane_one_records, pairwise_sum
 from uturn_sim.measures.safety import _EPS_S as PET_EPS_S  # passages within it: before
 from uturn_sim.measures.safety import PET_THRESHOLDS_S
@@ -193,7 +193,8 @@ def _events(n, t, dep, ev, ev_v, ev_s):  # pragma: no cover - compiled
         if not np.isnan(dep[i]):
             ev[m], ev_v[m], ev_s[m] = (t[i] if dep[i] < t[i] else dep[i]), i, -1.0
             m += 1
-    return argsort_stable(ev[:m])
+    order = _bucket_order(ev[:m])  # spread times: buckets, else the general stable sort
+    return order if order.size == m else argsort_stable(ev[:m])
 
 
 @njit(cache=True)

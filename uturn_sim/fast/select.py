@@ -35,9 +35,10 @@ def _insertion(x, lo, hi):  # pragma: no cover - compiled
 def select(x, lo, hi, k):  # pragma: no cover - compiled
     """Reorder ``x[lo:hi]`` so that ``x[k]`` holds its value of rank ``k - lo``.
 
-    Afterwards ``x[lo:k] <= x[k] <= x[k + 1:hi]``.  Quickselect with Hoare's
-    partition around a median of three (runs of equal values split evenly); a range
-    that fails to shrink in ``2 log2(n) + 8`` rounds is sorted instead.
+    Afterwards ``x[lo:k] <= x[k] <= x[k + 1:hi]``.  Quickselect around a median of
+    three with a branch-free partition (values below the pivot, then the rest); a
+    range that fails to shrink in ``2 log2(n) + 8`` rounds (many equal values) is
+    sorted instead.
     """
     budget = 8
     m = hi - lo
@@ -49,27 +50,30 @@ def select(x, lo, hi, k):  # pragma: no cover - compiled
         if budget < 0:
             x[lo:hi] = np.sort(x[lo:hi])
             return
-        a, b, c = x[lo], x[(lo + hi - 1) >> 1], x[hi - 1]
-        if a > b:
-            a, b = b, a
-        pivot = b if b < c else (a if a > c else c)  # the median of a <= b and c
-        i, j = lo, hi - 1
-        while i <= j:
-            while x[i] < pivot:
-                i += 1
-            while x[j] > pivot:
-                j -= 1
-            if i <= j:
-                x[i], x[j] = x[j], x[i]
-                i += 1
-                j -= 1
-        # x[lo:j + 1] <= pivot, x[i:hi] >= pivot, x[j + 1:i] == pivot
-        if k <= j:
-            hi = j + 1
-        elif k >= i:
-            lo = i
+        mid = (lo + hi - 1) >> 1
+        a, b, c = x[lo], x[mid], x[hi - 1]
+        # the median of three to x[lo]
+        if (a <= b) == (b <= c):
+            x[lo], x[mid] = b, a
+        elif (b <= a) == (a <= c):
+            pass
         else:
+            x[lo], x[hi - 1] = c, a
+        pivot = x[lo]
+        j = lo + 1  # x[lo + 1:j] < pivot <= x[j:i]
+        for i in range(lo + 1, hi):
+            v = x[i]
+            x[i] = x[j]
+            x[j] = v
+            j += v < pivot
+        p = j - 1
+        x[lo], x[p] = x[p], pivot
+        if k == p:
             return
+        if k < p:
+            hi = p
+        else:
+            lo = p + 1
     _insertion(x, lo, hi)
 
 

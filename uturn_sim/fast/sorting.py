@@ -117,8 +117,9 @@ def _bucket_order(x):  # pragma: no cover - compiled
     """Stable order of ``x`` by buckets of equal width, or an empty array.
 
     A value's bucket ``int((x - min) * scale)`` never decreases as the value grows, so
-    a stable counting sort by bucket, then a stable insertion sort inside each bucket,
-    is the stable order.  Gives up (empty) on infinite values or a crowded bucket.
+    a stable counting sort by bucket leaves values out of order only inside buckets,
+    and one stable insertion pass gives the stable order.  Gives up (empty) on
+    infinite values or a crowded bucket.
     """
     n = x.size
     out = np.empty(0, dtype=np.int64)
@@ -147,19 +148,22 @@ def _bucket_order(x):  # pragma: no cover - compiled
     for i in range(n):
         order[start[bucket[i]]] = i
         start[bucket[i]] += 1
-    # start[k] is now the end of bucket k; sort each by insertion, passing greater only
-    b0 = 0
-    for k in range(n):
-        b1 = start[k]
-        for j in range(b0 + 1, b1):
+    # in bucket order, values are out of order only inside a bucket: one insertion
+    # pass (passing greater values only: stable) finishes with few, predictable moves
+    key = np.empty(n)
+    for j in range(n):
+        key[j] = x[order[j]]
+    for j in range(1, n):
+        xv = key[j]
+        if key[j - 1] > xv:
             v = order[j]
-            xv = x[v]
             q = j - 1
-            while q >= b0 and x[order[q]] > xv:
+            while q >= 0 and key[q] > xv:
+                key[q + 1] = key[q]
                 order[q + 1] = order[q]
                 q -= 1
+            key[q + 1] = xv
             order[q + 1] = v
-        b0 = b1
     return order
 
 
