@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from uturn_sim.fast.engine import BatchRecords
-from uturn_sim.fast.rowstats import (
+from uturn_sim.fast.rowstats import STATS, batch_rows
+from uturn_sim.fast.samples import (
     CLEAR,
     CONFLICT,
     CYCLE,
@@ -32,12 +33,10 @@ from uturn_sim.fast.rowstats import (
     ORIGIN,
     PET0,
     PLATOON,
-    STATS,
     STOPPED,
     STORAGE,
     T0,
     T1,
-    batch_rows,
 )
 from uturn_sim.measures.catalog import LOS_SIGNALIZED, LOS_UNSIGNALIZED, MEASURES, ROWS
 from uturn_sim.measures.platoons import PLATOON_TOLERANCE_S
@@ -113,7 +112,7 @@ COMPILED: dict[str, Callable[[dict[str, np.ndarray], float], np.ndarray]] = {
 
 
 def _parameters(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) -> np.ndarray:
-    """The kernels' ``P`` (:data:`~uturn_sim.fast.rowstats.T0` ...), as ``Result.summary()``."""
+    """The kernels' ``P`` (:data:`~uturn_sim.fast.samples.T0` ...), as ``Result.summary()``."""
     sim, b = scenario.simulation, scenario.behaviour
     geo = geometric_delay_s(
         np.array([b.uturn_speed_m_s, b.left_speed_m_s]),
