@@ -47,7 +47,7 @@ from uturn_sim.model.result import STOP_THRESHOLD_S
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import ArrivalBatch
 
-__all__ = ["STATS", "batch_stats", "stats_frame", "summarize_batch", "warmup"]
+__all__ = ["STATS", "batch_stats", "stats_columns", "stats_frame", "summarize_batch", "warmup"]
 
 
 def _los(delay: np.ndarray, thresholds: tuple[float, ...]) -> np.ndarray:
@@ -214,29 +214,29 @@ def _b(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.bool_)
 
 
-def stats_frame(
-    stats: np.ndarray, replications: np.ndarray, scheme: str, scenario: Scenario
-) -> pd.DataFrame:
+def stats_columns(
+    stats: np.ndarray,
+    replications: np.ndarray,
+    scheme: str | np.ndarray,
+    scenario: Scenario,
+) -> dict[str, np.ndarray]:
     """Every declared measure per replication and movement, from compiled statistics.
+
+    The columns of :func:`stats_frame` as arrays (no DataFrame: a sweep turns them
+    into its rows directly).
 
     Parameters
     ----------
     stats
-        Shape ``(replications, len(ROWS), len(STATS))``, as :func:`batch_stats` gives.
+        Shape ``(entries, len(ROWS), len(STATS))``, as :func:`batch_stats` gives.
     replications
         The replication number of each ``stats[k]``, written in the ``replication``
         column.
     scheme
-        Scheme name written in the ``scheme`` column.
+        Scheme name written in the ``scheme`` column, or one name per row (``entries
+        * len(ROWS)``) when ``stats`` stacks several schemes.
     scenario
         The scenario (its measured period, h, divides the rates).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``replication, scheme, movement`` and the measures
-        (:data:`uturn_sim.measures.catalog.MEASURES`), a row per replication and
-        :data:`~uturn_sim.measures.catalog.ROWS` entry, as ``Result.summary()``.
     """
     stats = np.asarray(stats, dtype=np.float64)
     if stats.ndim != 3 or stats.shape[1:] != (len(ROWS), len(STATS)):
@@ -248,13 +248,20 @@ def stats_frame(
         raise ValueError(
             f"replications has {len(replications)} entries for {len(stats)} replications"
         )
+    rows = len(stats) * len(ROWS)
+    if isinstance(scheme, str):
+        names = np.full(rows, scheme, dtype=object)
+    else:
+        names = np.asarray(scheme, dtype=object)
+        if names.shape != (rows,):
+            raise ValueError(f"scheme must be one name or {rows} names, got {names.shape}")
     flat = stats.reshape(-1, len(STATS))
     s = {name: flat[:, k] for k, name in enumerate(STATS)}
     sim = scenario.simulation
     hours = ((sim.warmup_s + sim.duration_s) - sim.warmup_s) / 3600.0
-    cols: dict[str, object] = {
+    cols: dict[str, np.ndarray] = {
         "replication": np.repeat(np.asarray(replications), len(ROWS)),
-        "scheme": scheme,
+        "scheme": names,
         "movement": np.tile(np.array(ROWS, dtype=object), len(stats)),
     }
     for m in MEASURES:
@@ -264,8 +271,28 @@ def stats_frame(
                 f"measure {m.name!r} has no compiled formula in uturn_sim.fast.measures; "
                 "use engine='simpy' or add it to COMPILED"
             )
-        cols[m.name] = f(s, hours)
-    return pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS])
+        cols[m.name] = np.asarray(f(s, hours))
+    return cols
+
+
+def stats_frame(
+    stats: np.ndarray, replications: np.ndarray, scheme: str | np.ndarray, scenario: Scenario
+) -> pd.DataFrame:
+    """Every declared measure per replication and movement, from compiled statistics.
+
+    Parameters are those of :func:`stats_columns`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``replication, scheme, movement`` and the measures
+        (:data:`uturn_sim.measures.catalog.MEASURES`), a row per replication and
+        :data:`~uturn_sim.measures.catalog.ROWS` entry, as ``Result.summary()``.
+    """
+    return pd.DataFrame(
+        stats_columns(stats, replications, scheme, scenario),
+        columns=["replication", "scheme", *SUMMARY_COLUMNS],
+    )
 
 
 def summarize_batch(

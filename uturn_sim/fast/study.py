@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from uturn_sim.fast.engine import run_records
-from uturn_sim.fast.measures import summarize_batch
+from uturn_sim.fast.measures import batch_stats, stats_columns
 from uturn_sim.measures.catalog import ROWS
+from uturn_sim.measures.summary import SUMMARY_COLUMNS
 from uturn_sim.model.schemes import Linked, Ordinary, Scheme, get_scheme
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import build_arrivals_batch
 
-__all__ = ["summaries", "supports"]
+__all__ = ["summaries", "summary_records", "supports"]
 #: replications simulated per chunk (arrays of about 10 MB for the default scenario)
 CHUNK = 256
 
@@ -33,6 +35,38 @@ def supports(scheme: Scheme) -> bool:
                 getattr(cls, f) is getattr(family, f) for f in ("make_lane", "start", "on_admit")
             )
     return False
+
+
+def _resolve(schemes: Sequence[str | Scheme]) -> list[Scheme]:
+    objs = [get_scheme(s) for s in schemes]
+    for o in objs:
+        if not supports(o):
+            raise NotImplementedError(
+                f"scheme {o.name!r} is not implemented by the fast engine; use engine='simpy'"
+            )
+    return objs
+
+
+def _columns(
+    scenario: Scenario, objs: list[Scheme], rules: list, seed: int, reps: list[int]
+) -> dict[str, np.ndarray]:
+    """:func:`~uturn_sim.fast.measures.stats_columns` of ``reps``, every scheme on one batch.
+
+    Rows by replication, then scheme (as compare's loop makes them), then movement.
+    """
+    batch = build_arrivals_batch(scenario, seed, reps)
+    end = scenario.simulation.end_s
+    stats = np.stack(
+        [batch_stats(batch, run_records(batch, ru, end), scenario) for ru in rules], axis=1
+    )  # (replication, scheme, row, statistic)
+    n, k = stats.shape[:2]
+    names = np.array([o.name for o in objs], dtype=object)
+    return stats_columns(
+        stats.reshape(n * k, *stats.shape[2:]),
+        np.repeat(batch.replications, k),
+        np.repeat(np.tile(names, n), len(ROWS)),
+        scenario,
+    )
 
 
 def summaries(
@@ -66,30 +100,32 @@ def summaries(
     NotImplementedError
         For a scheme the compiled engine does not implement (use ``engine="simpy"``).
     """
-    objs = [get_scheme(s) for s in schemes]
-    for o in objs:
-        if not supports(o):
-            raise NotImplementedError(
-                f"scheme {o.name!r} is not implemented by the fast engine; use engine='simpy'"
-            )
+    objs = _resolve(schemes)
     rules = [o.rules(scenario) for o in objs]
     reps = list(replications)
     frames = []
     for k in range(0, len(reps), chunk):
-        batch = build_arrivals_batch(scenario, seed, reps[k : k + chunk])
-        parts = [
-            summarize_batch(
-                batch, run_records(batch, ru, scenario.simulation.end_s), scenario, o.name
-            )
-            for o, ru in zip(objs, rules, strict=True)
-        ]
-        # rows by replication, then scheme (as compare's loop makes them), then movement
-        both = pd.concat(parts, ignore_index=True)
-        n, rows = len(batch), len(ROWS)
-        order = [
-            (s * n + r) * rows + m for r in range(n) for s in range(len(parts)) for m in range(rows)
-        ]
-        frames.append(both.iloc[order])
+        part = reps[k : k + chunk]
+        cols = _columns(scenario, objs, rules, seed, part)
+        frames.append(pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS]))
         if progress is not None:
-            progress(k + n)
+            progress(k + len(part))
+    if not frames:
+        cols = _columns(scenario, objs, rules, seed, [])
+        frames.append(pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS]))
     return pd.concat(frames, ignore_index=True)
+
+
+def summary_records(
+    scenario: Scenario, schemes: Sequence[str | Scheme], seed: int, replications: Sequence[int]
+) -> list[dict[str, object]]:
+    """:func:`summaries` as row records of Python scalars, without the DataFrame.
+
+    What ``DataFrame.to_dict("records")`` of the frame gives (column order included),
+    for sweeps, which ship plain rows between processes.
+    """
+    objs = _resolve(schemes)
+    cols = _columns(scenario, objs, [o.rules(scenario) for o in objs], seed, list(replications))
+    names = ["replication", "scheme", *SUMMARY_COLUMNS]
+    values = [cols[c].tolist() for c in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]

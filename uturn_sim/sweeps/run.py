@@ -111,7 +111,7 @@ def _fill_fast(
     The schemes a cell still needs on the same replications run as one batch: they
     share its arrivals (drawn once).  ``kept[(scheme, cell)]`` is :func:`_kept`.
     """
-    from uturn_sim.fast.study import summaries
+    from uturn_sim.fast.study import summary_records
 
     by_cell: dict[int, list[int]] = {}
     for cell, rep in tasks:
@@ -129,7 +129,9 @@ def _fill_fast(
             continue
         scn = Scenario.model_validate(scenarios[cell])
         for todo, group in groups.items():
-            recs = _records(summaries(scn, group, seed, list(todo)).drop(columns="replication"))
+            recs = summary_records(scn, group, seed, list(todo))
+            for rec in recs:
+                del rec["replication"]
             # rows by replication, then scheme, then movement
             for k, r in enumerate(todo):
                 for g, scheme in enumerate(group):
