@@ -21,6 +21,7 @@ from uturn_sim.traffic.compiled import compiled_draws
 from uturn_sim.traffic.gating import gate_lanes
 from uturn_sim.traffic.headways import gate
 from uturn_sim.traffic.pcg import entropy_words, fill, pool_extend, pool_root
+from uturn_sim.traffic.seeds import replication_seed
 from uturn_sim.traffic.signal import GreenWindows
 from uturn_sim.traffic.table import arrival_plan, build_arrivals, draw_arrivals
 
@@ -87,9 +88,15 @@ def test_the_rare_ziggurat_paths_are_covered():
         assert np.abs(got).max() > (7.7 if kind == 0 else 3.7)  # beyond the base layer
 
 
+def _numpy_table(scn, seed, r):
+    """``build_arrivals`` on NumPy's generators, whatever this process has loaded."""
+    root = scn.simulation.seed if seed is None else seed
+    return draw_arrivals(scn, arrival_plan(scn), replication_seed(root, r))
+
+
 def _tables_equal(batch, scn, seed, reps):
     for k, r in enumerate(reps):
-        one = build_arrivals(scn, seed, r)
+        one = _numpy_table(scn, seed, r)
         got = batch.table(k)
         for name in FIELDS + THROUGH:
             want = getattr(one, name)
@@ -146,6 +153,21 @@ def test_batch_is_build_arrivals_for_every_stream_option(scn, seed, reps):
 @given(scn=scenarios(max_duration_s=900.0), seed=st.integers(0, 2**33), r0=st.integers(0, 50))
 def test_batch_is_build_arrivals_for_random_signal_plans(scn, seed, r0):
     _tables_equal(build_arrivals_batch(scn, seed, [r0, r0 + 1]), scn, seed, [r0, r0 + 1])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scn=approach_options(), seed=st.integers(0, 2**40), r=st.integers(0, 2**33))
+def test_single_table_from_the_compiled_core_is_numpys(scn, seed, r):
+    """With the core loaded, build_arrivals uses it (below 2**32) and gives the same table."""
+    got, want = build_arrivals(scn, seed, r), _numpy_table(scn, seed, r)
+    for f in dataclasses.fields(want):
+        a, b = getattr(got, f.name), getattr(want, f.name)
+        if isinstance(b, GreenWindows):
+            assert np.array_equal(a.starts, b.starts) and np.array_equal(a.ends, b.ends)
+        elif isinstance(b, np.ndarray):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), f.name
+        else:
+            assert a == b and type(a) is type(b), f.name
 
 
 def test_huge_replication_index_takes_the_numpy_path():

@@ -6,10 +6,11 @@
 ``d_i = i*h + max_{j<=i}(lower_j - j*h)`` over the whole lane, then every departure in
 red raised to the next green start and every other lower bound set to its departure,
 until none is in red.  Same floating-point operations in the same order, so the
-passage times are identical bit for bit (``tests/test_arrivals.py`` checks it); only
-the per-call NumPy overhead, which dominates on a default replication's short lanes,
-is gone.  Only :func:`uturn_sim.traffic.batch.build_arrivals_batch` uses it; single
-tables keep the NumPy code.
+passage times are identical bit for bit (``tests/test_arrivals.py`` and
+``tests/test_arrivals_compiled.py`` check it); only work whose result is known is
+skipped (see :func:`_gate_one`).  The compiled arrival core
+(:mod:`uturn_sim.traffic.kernel`) gates with :func:`_gate_one`; :func:`gate_lanes` serves
+the batches it does not cover.
 """
 
 from __future__ import annotations
