@@ -220,9 +220,9 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
     run never pays numba's import or a first compilation.
     """
     root = scn.simulation.seed if seed is None else seed
+    plan = cached_plan(scn)
     compiled = sys.modules.get("uturn_sim.traffic.compiled")
     if compiled is not None:  # numba and the kernel are loaded already: it pays
-        plan = cached_plan(scn)
         d = compiled.compiled_draws(scn, plan, root, [replication])
         if d is not None:
             return ArrivalTable(
@@ -241,7 +241,7 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
                 through_heavy=d.through_heavy,
                 through_green=plan.through_green,
             )
-    return draw_arrivals(scn, arrival_plan(scn), replication_seed(root, replication))
+    return draw_arrivals(scn, plan, replication_seed(root, replication))
 
 
 def draw_arrivals(scn: Scenario, plan: ArrivalPlan, ss: np.random.SeedSequence) -> ArrivalTable:
