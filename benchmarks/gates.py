@@ -79,19 +79,23 @@ _ND, _N1M, _SP = FLOORS[:3]
 MEMORY_LIMIT_MIB = 1024.0
 
 # measured ratios (min CPU, 2 shared cores) in the comments; limits ~1.6x that
+# (fast engines 4.4-5.3 and 5.8-5.9, measures 4.5-4.6)
 GATES: tuple[Gate, ...] = (
     Gate("test_arrivals_poisson_1m", _N1M, 2.0, "1 M-vehicle arrival core near the NumPy floor"),
     Gate("test_arrivals_time_varying_1m", _N1M, 2.0, "time-varying core near the NumPy floor"),
-    Gate("test_arrivals_default_table", _ND, 70.0, "build_arrivals, one default replication"),
-    Gate("test_arrivals_default_batch", _ND, 20.0, "build_arrivals_batch, per replication"),
-    Gate("test_simpy_engine_ordinary", _SP, 4.5, "SimPy engine, ordinary lane"),
-    Gate("test_simpy_engine_linked", _SP, 6.0, "SimPy engine, linked lane"),
-    Gate("test_fast_engine_ordinary", _ND, 12.0, "compiled engine, ordinary, per replication"),
-    Gate("test_fast_engine_linked", _ND, 16.0, "compiled engine, linked, per replication"),
-    Gate("test_fast_measures", _ND, 16.0, "compiled measures, one scheme per replication"),
-    Gate("test_simpy_summary", _ND, 200.0, "Result.summary() of one SimPy run"),
-    Gate("test_compare_fast", _ND, 130.0, "compare(engine='fast') end to end, per replication"),
-    Gate("test_compare_simpy", _SP, 28.0, "compare(engine='simpy') end to end, per replication"),
+    # measured 15.2-15.6 (the NumPy path: a fresh process has not loaded the compiled core)
+    Gate("test_arrivals_default_table", _ND, 25.0, "build_arrivals, one default replication"),
+    # measured 1.7-2.0 (issue #16's target is 2: half the floor's speed)
+    Gate("test_arrivals_default_batch", _ND, 3.2, "build_arrivals_batch, per replication"),
+    Gate("test_simpy_engine_ordinary", _SP, 4.5, "SimPy engine, ordinary lane"),  # 2.6
+    Gate("test_simpy_engine_linked", _SP, 6.0, "SimPy engine, linked lane"),  # 3.9
+    Gate("test_fast_engine_ordinary", _ND, 8.0, "compiled engine, ordinary, per replication"),
+    Gate("test_fast_engine_linked", _ND, 9.5, "compiled engine, linked, per replication"),
+    Gate("test_fast_measures", _ND, 7.5, "compiled measures, one scheme per replication"),
+    Gate("test_simpy_summary", _ND, 160.0, "Result.summary() of one SimPy run"),  # 98
+    # measured 20.3-20.8: about 1 ms per paired replication
+    Gate("test_compare_fast", _ND, 33.0, "compare(engine='fast') end to end, per replication"),
+    Gate("test_compare_simpy", _SP, 26.0, "compare(engine='simpy') end to end, per replication"),
     Gate("test_cli_check", FLOORS[3], 3.0, "CLI start-up: uturn-sim check <default>"),
     # the target itself (no 1.6x noise margin): the fast sweep at least 10x the SimPy one
     Gate("test_sweep_fast", FLOORS[4], 0.1, "sweep_slots_demand.yaml, fast against SimPy"),
