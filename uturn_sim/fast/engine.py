@@ -158,14 +158,16 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
 
 
 def warmup() -> float:
-    """Compile (or load from numba's on-disk cache) every kernel; the seconds it took."""
+    """Compile (or load from numba's on-disk cache) every kernel, arrivals included; seconds."""
     from uturn_sim.fast.measures import warmup as _measures_warmup
     from uturn_sim.model.schemes import get_scheme
     from uturn_sim.scenario.loading import default_scenario
+    from uturn_sim.traffic.batch import build_arrivals_batch
 
     t0 = time.perf_counter()
     empty = ArrivalBatch.from_tables([], [])
     scn = default_scenario()
+    build_arrivals_batch(scn, 0, [0])  # the compiled arrival core
     for name in ("ordinary", "linked"):
         run_records(empty, get_scheme(name).rules(scn), 1.0)
     _measures_warmup()
