@@ -3,9 +3,9 @@
 
 * :func:`pairwise_sum` — NumPy's pairwise summation (``np.sum`` / ``np.mean`` of a
   contiguous float64 array: 8 accumulators, blocks of 128, halves above)
-* :func:`queue_events` + :func:`queue_steps` / :func:`time_weighted_stats` /
-  :func:`share_above` / :func:`lane_one_records` — the functions of
-  :mod:`uturn_sim.measures.summary`
+* :func:`lane_one_records` — ``measures.summary.lane_one_records``
+
+The queues' statistics are in :mod:`uturn_sim.fast.queues`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from uturn_sim.fast.sorting import argsort_stable
-
-__all__ = [
-    "lane_one_records",
-    "pairwise_sum",
-    "queue_events",
-    "queue_steps",
-    "share_above",
-    "time_weighted_stats",
-]
+__all__ = ["lane_one_records", "pairwise_sum"]
 
 _BLOCK = 128
 
@@ -149,113 +140,6 @@ def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover -
             s_lo[top + 2], s_n[top + 2], s_done[top + 2] = b_lo, n2, False
             top += 3
     return vals[0]
-
-
-@njit(cache=True)
-def queue_events(a, d):  # pragma: no cover - compiled
-    """The events of ``measures.summary.queue_steps`` for every vehicle, in time order.
-
-    Arrivals ``a`` then departures ``d`` (s; NaN: none; one before its own arrival
-    counts at the arrival), stably sorted: ``(times, vehicle, +1 arrival / -1
-    departure)``.  A stable sort of a subset is the subset of the stable sort, so
-    :func:`queue_steps` of any group of vehicles filters these events.
-    """
-    n = a.size
-    m = 0
-    for i in range(n):
-        if not np.isnan(d[i]):
-            m += 1
-    t = np.empty(n + m)
-    veh = np.empty(n + m, dtype=np.int64)
-    sign = np.empty(n + m)
-    k = n
-    for i in range(n):
-        t[i], veh[i], sign[i] = a[i], i, 1.0
-        if not np.isnan(d[i]):
-            t[k], veh[k], sign[k] = (a[i] if d[i] < a[i] else d[i]), i, -1.0
-            k += 1
-    order = argsort_stable(t)
-    return t[order], veh[order], sign[order]
-
-
-@njit(cache=True)
-def queue_steps(t, veh, sign, sel, w):  # pragma: no cover - compiled
-    """``queue_steps(a[sel], d[sel])`` and ``queue_steps(a[sel], d[sel], w[sel])``.
-
-    From the sorted events of :func:`queue_events`: the times (s, ``-inf`` first),
-    the number of selected vehicles and the sum of their ``w`` from each time on.
-    """
-    ts = np.empty(t.size + 1)
-    lv = np.empty(t.size + 1)
-    lw = np.empty(t.size + 1)
-    ts[0], lv[0], lw[0] = -np.inf, 0.0, 0.0
-    out, count, level, any_event = 1, 0.0, 0.0, False
-    for k in range(t.size):
-        v = veh[k]
-        if not sel[v]:
-            continue
-        if any_event and t[k] != ts[out]:  # the last level at the previous time
-            lv[out] = np.rint(count * 1e9) / 1e9
-            lw[out] = np.rint(level * 1e9) / 1e9
-            out += 1
-        ts[out] = t[k]
-        any_event = True
-        count += sign[k]
-        level += sign[k] * w[v]
-    if any_event:
-        lv[out] = np.rint(count * 1e9) / 1e9
-        lw[out] = np.rint(level * 1e9) / 1e9
-        out += 1
-    return ts[:out], lv[:out], lw[:out]
-
-
-@njit(cache=True)
-def time_weighted_stats(t, level, t0, t1, q=0.95):  # pragma: no cover - compiled
-    """``measures.summary.time_weighted_stats``: time-weighted (mean, quantile, max)."""
-    n = t.size
-    w = np.empty(n)
-    v = np.empty(n)
-    m = 0
-    for k in range(n):
-        e0 = min(max(t[k], t0), t1)
-        nxt = t[k + 1] if k + 1 < n else np.inf
-        e1 = min(max(nxt, t0), t1)
-        wk = e1 - e0
-        if wk > 0:
-            w[m] = wk
-            v[m] = level[k]
-            m += 1
-    w, v = w[:m], v[:m]
-    tot = pairwise_sum(w, 0, m)
-    if not tot > 0:
-        return 0.0, 0.0, 0.0
-    wv = w * v
-    mean = pairwise_sum(wv, 0, m) / tot
-    order = argsort_stable(v)
-    target = q - 1e-12
-    acc = 0.0
-    quant = v[order[m - 1]]
-    for k in range(m):
-        acc += w[order[k]]
-        if acc / tot >= target:
-            quant = v[order[k]]
-            break
-    return mean, quant, v.max()
-
-
-@njit(cache=True)
-def share_above(t, level, limit, t0, t1):  # pragma: no cover - compiled
-    """``measures.summary._share_above``: share of ``[t0, t1)`` with level above ``limit``."""
-    n = t.size
-    w = np.empty(n)
-    m = 0
-    for k in range(n):
-        if level[k] > limit + 1e-9:
-            e0 = min(max(t[k], t0), t1)
-            nxt = t[k + 1] if k + 1 < n else np.inf
-            w[m] = min(max(nxt, t0), t1) - e0
-            m += 1
-    return min(1.0, pairwise_sum(w, 0, m) / (t1 - t0))
 
 
 @njit(cache=True)
