@@ -78,7 +78,7 @@ def _spin(seconds: float) -> None:
 INJECT = {
     "test_arrivals_poisson_1m": ("uturn_sim.traffic.headways", "unit_headways", True),
     "test_arrivals_time_varying_1m": ("uturn_sim.traffic.headways", "unit_headways", True),
-    "test_arrivals_default_table": ("uturn_sim.traffic.table", "cached_plan", True),
+    "test_arrivals_default_table": ("uturn_sim.traffic.table", "planned_times", True),
     "test_arrivals_default_batch": ("uturn_sim.traffic.compiled", "compiled_draws", False),
     "test_simpy_engine_ordinary": ("uturn_sim.model.engine", "run_lane", True),
     "test_simpy_engine_linked": ("uturn_sim.model.engine", "run_lane", True),

@@ -10,6 +10,7 @@ import numpy as np
 from uturn_sim.fast.kernel import run_batch
 from uturn_sim.fast.rules import pack_rules
 from uturn_sim.model.lane import LaneRules
+from uturn_sim.numba_cache import ensure_fresh
 from uturn_sim.traffic.batch import ArrivalBatch
 
 __all__ = ["BatchRecords", "run_records", "warmup"]
@@ -87,6 +88,7 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
     ValueError
         If a through vehicle's lane is not one of ``rules.through_lanes``.
     """
+    ensure_fresh()
     lanes = rules.through_lanes
     n, reps = len(batch.t), len(batch.vehicle_offsets) - 1
     if lanes > 0:

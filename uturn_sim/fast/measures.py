@@ -44,6 +44,7 @@ from uturn_sim.measures.safety import CONFLICT_PET_S, PET_THRESHOLDS_S
 from uturn_sim.measures.summary import SUMMARY_COLUMNS
 from uturn_sim.model.kinematics import geometric_delay_s
 from uturn_sim.model.result import STOP_THRESHOLD_S
+from uturn_sim.numba_cache import ensure_fresh
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import ArrivalBatch
 
@@ -158,6 +159,7 @@ def batch_stats(batch: ArrivalBatch, records: BatchRecords, scenario: Scenario) 
         :data:`~uturn_sim.measures.catalog.ROWS`, column of :data:`STATS`
         (:func:`stats_frame` turns it into the measures).
     """
+    ensure_fresh()
     rules, mix = records.rules, scenario.vehicle_mix
     whole = records.whole
     reps = len(batch)

@@ -20,6 +20,7 @@ from uturn_sim.measures.summary import SUMMARY_COLUMNS
 from uturn_sim.model.schemes import Linked, Ordinary, Scheme, get_scheme
 from uturn_sim.scenario.model import Scenario
 from uturn_sim.traffic.batch import build_arrivals_batch
+from uturn_sim.traffic.table import ArrivalPlan, arrival_plan
 
 __all__ = ["summaries", "summary_records", "supports"]
 #: replications simulated per chunk (arrays of about 10 MB for the default scenario)
@@ -48,13 +49,19 @@ def _resolve(schemes: Sequence[str | Scheme]) -> list[Scheme]:
 
 
 def _columns(
-    scenario: Scenario, objs: list[Scheme], rules: list, seed: int, reps: list[int]
+    scenario: Scenario,
+    objs: list[Scheme],
+    rules: list,
+    seed: int,
+    reps: list[int],
+    plan: ArrivalPlan | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`~uturn_sim.fast.measures.stats_columns` of ``reps``, every scheme on one batch.
 
-    Rows by replication, then scheme (as compare's loop makes them), then movement.
+    Rows by replication, then scheme (as compare's loop makes them), then movement;
+    ``plan`` is ``arrival_plan(scenario)`` if the caller made it already.
     """
-    batch = build_arrivals_batch(scenario, seed, reps)
+    batch = build_arrivals_batch(scenario, seed, reps, plan=plan)
     end = scenario.simulation.end_s
     stats = np.stack(
         [batch_stats(batch, run_records(batch, ru, end), scenario) for ru in rules], axis=1
@@ -103,10 +110,11 @@ def summaries(
     objs = _resolve(schemes)
     rules = [o.rules(scenario) for o in objs]
     reps = list(replications)
+    plan = arrival_plan(scenario)  # once for every chunk
     frames = []
     for k in range(0, len(reps), chunk):
         part = reps[k : k + chunk]
-        cols = _columns(scenario, objs, rules, seed, part)
+        cols = _columns(scenario, objs, rules, seed, part, plan)
         frames.append(pd.DataFrame(cols, columns=["replication", "scheme", *SUMMARY_COLUMNS]))
         if progress is not None:
             progress(k + len(part))

@@ -19,8 +19,8 @@ from uturn_sim.traffic.signal import GreenWindows
 from uturn_sim.traffic.table import (
     ArrivalPlan,
     ArrivalTable,
+    arrival_plan,
     assemble,
-    cached_plan,
     draw_ungated,
 )
 
@@ -123,7 +123,10 @@ class ArrivalBatch:
 
 
 def build_arrivals_batch(
-    scn: Scenario, seed: int | None = None, replications: int | Sequence[int] = 1
+    scn: Scenario,
+    seed: int | None = None,
+    replications: int | Sequence[int] = 1,
+    plan: ArrivalPlan | None = None,
 ) -> ArrivalBatch:
     """Arrival tables of many replications in one call.
 
@@ -142,6 +145,9 @@ def build_arrivals_batch(
         Root seed; ``None`` uses ``scn.simulation.seed``.
     replications
         A count ``n`` (replications ``0 .. n-1``) or the replication indices.
+    plan
+        ``arrival_plan(scn)`` if the caller has it (a chunked study makes it once);
+        made here otherwise.
     """
     from uturn_sim.traffic.compiled import compiled_draws  # numba: only batches pay it
 
@@ -149,7 +155,7 @@ def build_arrivals_batch(
     root = scn.simulation.seed if seed is None else seed
     if not len(reps):
         return ArrivalBatch.from_tables([], [])
-    plan = cached_plan(scn)  # rates, windows: once for the batch (and the next ones)
+    plan = arrival_plan(scn) if plan is None else plan  # rates, windows: once a batch
     d = compiled_draws(scn, plan, root, reps)
     if d is None:
         return _numpy_batch(scn, plan, root, reps)
@@ -177,8 +183,10 @@ def _numpy_batch(
     scn: Scenario, plan: ArrivalPlan, root: int | np.random.SeedSequence, reps: Sequence[int]
 ) -> ArrivalBatch:
     """:func:`build_arrivals_batch` on NumPy's generators (what the kernel does not cover)."""
+    from uturn_sim.numba_cache import ensure_fresh
     from uturn_sim.traffic.gating import gate_lanes
 
+    ensure_fresh()
     draws = [draw_ungated(scn, plan, replication_seed(root, r)) for r in reps]
     passed: list[list[np.ndarray]] = [[] for _ in draws]
     for k, name in enumerate(draws[0].conflict_names):  # lane k of every replication

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from uturn_sim.numba_cache import ensure_fresh
 from uturn_sim.scenario.model import CONFLICTING, Scenario
 from uturn_sim.traffic.kernel import GAP_KINDS, HEADWAY_CODES, draw_batch
 from uturn_sim.traffic.pcg import entropy_words, pool_root
@@ -164,6 +165,7 @@ def compiled_draws(
     RuntimeError
         As :func:`~uturn_sim.traffic.headways.gate`, if a signal gating does not converge.
     """
+    ensure_fresh()
     reps = np.asarray(list(replications), dtype=object)
     if not all(isinstance(r, (int, np.integer)) and 0 <= r < 2**32 for r in reps):
         return None
@@ -190,3 +192,7 @@ def compiled_draws(
         voff, vt[:nv], vm[:nv], vh[:nv], vc[:nv], coff, ct[:nc], cs[:nc],
         toff, tt[:nt], tl[:nt], th[:nt], entropy, key,
     )  # fmt: skip
+
+#: set last: ``build_arrivals`` uses this module only once it is wholly loaded (a thread
+#: may be importing it meanwhile)
+LOADED = True

@@ -127,6 +127,8 @@ def green_windows(signal: Signal, movement: str, horizon_s: float) -> GreenWindo
     keep = np.ones(len(starts), dtype=bool)
     run_end = np.maximum.accumulate(ends)
     keep[1:] = starts[1:] > run_end[:-1] + 1e-9
+    if keep.all():  # nothing touches: the windows as they are
+        return GreenWindows(starts, ends)
     group = np.cumsum(keep) - 1
     merged_ends = np.full(int(keep.sum()), -np.inf)
     np.maximum.at(merged_ends, group, ends)

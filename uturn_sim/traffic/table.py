@@ -23,7 +23,6 @@ __all__ = [
     "arrival_plan",
     "assemble",
     "build_arrivals",
-    "cached_plan",
     "draw_arrivals",
     "draw_ungated",
 ]
@@ -153,28 +152,6 @@ def arrival_plan(scn: Scenario) -> ArrivalPlan:
 _last_plan: tuple[Scenario, ArrivalPlan] | None = None  # replaced whole: thread-safe
 
 
-def cached_plan(scn: Scenario) -> ArrivalPlan:
-    """``arrival_plan(scn)``, reused while the same scenario object comes back.
-
-    A study draws its replications in chunks, or one by one, of one scenario; the plan
-    (green windows, rate knots) costs about 0.3 ms, as much as drawing three
-    replications with the compiled core.  A scenario is frozen, so the same object has
-    the same plan.
-
-    Parameters
-    ----------
-    scn
-        The scenario.
-    """
-    global _last_plan  # a one-entry cache
-    last = _last_plan
-    if last is not None and last[0] is scn:
-        return last[1]
-    plan = arrival_plan(scn)
-    _last_plan = (scn, plan)
-    return plan
-
-
 def _stream_times(plan: ArrivalPlan, movement: str, ss: np.random.SeedSequence) -> list[np.ndarray]:
     """Unimpeded arrival times of every lane of ``movement`` (s), one array per lane.
 
@@ -202,7 +179,12 @@ def _critical_gaps(scn: Scenario, rng: np.random.Generator, n: int) -> np.ndarra
     return np.clip(x, cg.min_s, cg.max_s)
 
 
-def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0) -> ArrivalTable:
+def build_arrivals(
+    scn: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    plan: ArrivalPlan | None = None,
+) -> ArrivalTable:
     """Draw the arrival table of replication ``replication`` of ``scn``.
 
     Parameters
@@ -213,6 +195,9 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
         Root seed; ``None`` uses ``scn.simulation.seed``.
     replication
         Replication index (its own independent SeedSequence child).
+    plan
+        ``arrival_plan(scn)`` if the caller has it (a study reuses one for every
+        replication); made here otherwise.
 
     Once this process has loaded the compiled arrival core (a batch, or the compiled
     engine, ran), the table comes from it (:mod:`uturn_sim.traffic.compiled`, the same
@@ -220,9 +205,10 @@ def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0)
     run never pays numba's import or a first compilation.
     """
     root = scn.simulation.seed if seed is None else seed
-    plan = cached_plan(scn)
+    plan = arrival_plan(scn) if plan is None else plan
     compiled = sys.modules.get("uturn_sim.traffic.compiled")
-    if compiled is not None:  # numba and the kernel are loaded already: it pays
+    # LOADED is its last line: a module another thread is still importing is not used
+    if getattr(compiled, "LOADED", False):  # numba and the kernel are loaded: it pays
         d = compiled.compiled_draws(scn, plan, root, [replication])
         if d is not None:
             return ArrivalTable(
