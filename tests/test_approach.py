@@ -7,15 +7,21 @@ no taper: the bay opens 15 m upstream of the stop line.
 
 from __future__ import annotations
 
+import dataclasses
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import uturn_sim as us
 from uturn_sim.model.approach import ENTRANCE_BLOCKED, FREE, SPILLBACK
 from uturn_sim.scenario.loading import update_scenario
 
 from .conftest import approach_scenario, approach_table
+from .strategies import scenarios
 
 scenario = approach_scenario
 table = approach_table
@@ -331,6 +337,53 @@ def test_lanes_served_after_the_run_equal_their_servers_in_simpy(monkeypatch, up
         runs[mode] = [us.simulate(scn, s, seed=5) for s in ("ordinary", "linked")]
     for a, b in zip(runs["after"], runs["servers"], strict=True):
         assert a.vehicles["lane"].max() >= 2
+        pd.testing.assert_frame_equal(a.vehicles, b.vehicles, check_exact=True)
+        assert np.array_equal(a.lane_one[0], b.lane_one[0])
+        assert np.array_equal(a.lane_one[1], b.lane_one[1])
+
+
+@st.composite
+def _alone_cases(draw):
+    """Random scenarios with 2-4 through lanes; arrivals on a 0.5 s grid so events tie."""
+    scn = draw(scenarios(max_duration_s=900.0))
+    phases = scn.signal.phases
+    k = draw(st.sampled_from([k for k, p in enumerate(phases) if "left" not in p.serves]))
+    lanes = draw(st.integers(2, 4))
+    capacity = lanes * 1800.0 * phases[k].green_s / scn.signal.cycle_s
+    scn = update_scenario(
+        scn,
+        {
+            f"signal.phases.{k}.serves": [*phases[k].serves, "through"],
+            "approach.through_lanes": lanes,
+            "approach.avoid_blocked_lane": draw(st.booleans()),
+            "approach.taper_m": draw(st.sampled_from([0.0, 30.0])),
+            "demand.through.flow_veh_h": min(draw(st.floats(0.1, 1.3)) * capacity, 2400.0 * lanes),
+        },
+    )
+    tb = us.build_arrivals(scn, 1, draw(st.integers(0, 3)))
+    if draw(st.booleans()):  # on the grid: ties with each other and with green starts
+        grid = lambda x: np.sort(np.round(x * 2.0) / 2.0)  # noqa: E731
+        tb = dataclasses.replace(tb, t=grid(tb.t), through_t=grid(tb.through_t))
+    return scn, tb
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_alone_cases())
+def test_lanes_served_after_the_run_equal_servers_on_random_scenarios(case):
+    """Hypothesis: the replayed lanes equal SimPy servers, ties and green edges included."""
+    from uturn_sim.model.approach import ThroughLanes
+
+    scn, tb = case
+    init = ThroughLanes.__init__
+
+    def every_lane_served(self, *a, **k):
+        init(self, *a, **k)
+        self.first_alone = self.lanes
+
+    for scheme in ("ordinary", "linked"):
+        a = us.simulate(scn, scheme, arrivals=tb)
+        with mock.patch.object(ThroughLanes, "__init__", every_lane_served):
+            b = us.simulate(scn, scheme, arrivals=tb)
         pd.testing.assert_frame_equal(a.vehicles, b.vehicles, check_exact=True)
         assert np.array_equal(a.lane_one[0], b.lane_one[0])
         assert np.array_equal(a.lane_one[1], b.lane_one[1])
