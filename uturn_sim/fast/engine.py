@@ -139,9 +139,11 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
         cap,
         nlog,
     )
-    keep = np.arange(cap[-1]) - np.repeat(cap[:-1], np.diff(cap)) < np.repeat(nlog, np.diff(cap))
     off = np.zeros(reps + 1, dtype=np.int64)
     off[1:] = np.cumsum(nlog)
+    # the first nlog[r] entries of each replication's part: indices built from the few
+    # written entries, not from the whole capacity
+    keep = np.repeat(cap[:-1] - off[:-1], nlog) + np.arange(off[-1])
     return BatchRecords(
         rules=rules,
         departure=rf[0],
