@@ -79,7 +79,30 @@ def green_start(s, t, window, lead):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def plan_uturn(s, v, now, last):  # pragma: no cover - compiled
-    """``LaneState.plan_uturn``: (start s, how) of U-turner ``v`` after U-turn ``last``."""
+    """``LaneState.plan_uturn``: (start s, how) of U-turner ``v`` after U-turn ``last``.
+
+    The plan depends only on ``v``, ``now``, ``last`` and ``v``'s ready and settle
+    times (the rest is fixed for the run), so the last one is kept in ``s.pc`` and
+    returned again for the same five: the slot server plans the U-turner that the
+    move-up just planned (``goes_at_lag``) at the same instant.
+    """
+    c = s.pc
+    if (
+        c[0] == v
+        and c[1] == now
+        and c[2] == last
+        and c[3] == s.vf[READY, v]
+        and c[4] == s.vf[SETTLE, v]
+    ):
+        return c[5], int(c[6])
+    best, how = _plan_uturn(s, v, now, last)
+    c[0], c[1], c[2], c[3], c[4] = v, now, last, s.vf[READY, v], s.vf[SETTLE, v]
+    c[5], c[6] = best, how
+    return best, how
+
+
+@njit(cache=True, inline="always")
+def _plan_uturn(s, v, now, last):  # pragma: no cover - compiled
     ready = s.vf[READY, v]
     start = ready if ready > now else now
     best, how = np.inf, 0

@@ -23,6 +23,7 @@ Fields (times s, lengths m):
   (layout in :mod:`uturn_sim.fast.approach`)
 * events: per process ``time``, ``eid``, ``active``, ``timeout``, ``waiting`` and the
   process scalars ``ps`` (layout in :mod:`uturn_sim.fast.events`)
+* ``pc``: the last U-turn plan and what it was made from (:func:`~uturn_sim.fast.lane.plan_uturn`)
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ _SPEC = [
     ("timeout", boolean[::1]),
     ("waiting", boolean[::1]),
     ("ps", _I1),
+    ("pc", _F1),
 ]
 
 
@@ -122,3 +124,5 @@ class Run:
         self.waiting = np.zeros(nproc, dtype=np.bool_)
         self.ps = np.zeros(N_PROCESS_SCALARS, dtype=np.int64)
         self.ps[L_PLANNED] = -1
+        # the last U-turn plan: vehicle, now, last start, ready, settle -> start, how
+        self.pc = np.array([-1.0, np.nan, np.nan, np.nan, np.nan, np.nan, 0.0])
