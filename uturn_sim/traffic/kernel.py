@@ -85,13 +85,13 @@ def _lane(st, model, n, pf, buf, pos):  # pragma: no cover - compiled
         buf = _ensure(buf, pos + n)
         if model == 2:  # Cowan M3: all n exponentials of the block first
             for i in range(n):
-                buf[pos + i], hi, lo = exponential(hi, lo, ihi, ilo, st)
+                buf[pos + i], hi, lo = exponential(hi, lo, ihi, ilo)
         acc = 0.0
         for _ in range(n):
             if model == 0:
-                h, hi, lo = exponential(hi, lo, ihi, ilo, st)
+                h, hi, lo = exponential(hi, lo, ihi, ilo)
             elif model == 1:
-                e, hi, lo = exponential(hi, lo, ihi, ilo, st)
+                e, hi, lo = exponential(hi, lo, ihi, ilo)
                 h = mh + om * e
             else:
                 h = buf[pos] * fm
@@ -118,8 +118,8 @@ def _to_time(buf, a, b, lam, t):  # pragma: no cover - compiled
         for i in range(a, b):
             buf[i] *= scale
         return
-    n = len(lam)
-    for i in range(a, b):
+    n, j = len(lam), 0
+    for i in range(a, b):  # x increases along the lane: its knot by a forward pointer
         x = buf[i]
         if x > lam[n - 1]:
             buf[i] = t[n - 1]
@@ -127,7 +127,8 @@ def _to_time(buf, a, b, lam, t):  # pragma: no cover - compiled
         if x < lam[0]:
             buf[i] = t[0]
             continue
-        j = np.searchsorted(lam, x, side="right") - 1
+        while j + 1 < n and lam[j + 1] <= x:  # j: the last knot <= x
+            j += 1
         if j == n - 1 or lam[j] == x:
             buf[i] = t[j]
             continue
@@ -233,8 +234,10 @@ def _uniform_below(pool_r, key, share, out, a, b, tmp, st):  # pragma: no cover 
         out[a:b] = share >= 1.0
         return
     _seeded(pool_r, key, -1, tmp, st)
+    hi, lo, ihi, ilo = st[0], st[1], st[2], st[3]  # in scalars, as in _lane
     for i in range(a, b):
-        out[i] = next_double(st) < share
+        r, hi, lo = step(hi, lo, ihi, ilo)
+        out[i] = to_double(r) < share
 
 
 @njit(cache=True)
