@@ -22,7 +22,28 @@ __all__ = ["gate_lanes"]
 
 
 @njit(cache=True)
+def padded_windows(starts, ends):  # pragma: no cover - compiled
+    """``(-inf, *starts, inf)`` and ``(-inf, *ends)``, as :func:`_gate_padded` reads them."""
+    nw = len(starts)
+    sp, ep = np.empty(nw + 2), np.empty(nw + 1)
+    sp[0], sp[nw + 1], ep[0] = -np.inf, np.inf, -np.inf
+    sp[1 : nw + 1] = starts
+    ep[1:] = ends
+    return sp, ep
+
+
+@njit(cache=True)
 def _gate_one(lower, starts, ends, h, max_iter, d):  # pragma: no cover - compiled
+    """Gate one lane in place into ``d``; the number of finite departures (-1: no convergence).
+
+    :func:`_gate_padded` on the windows ``starts, ends``.
+    """
+    sp, ep = padded_windows(starts, ends)
+    return _gate_padded(lower, sp, ep, h, max_iter, d)
+
+
+@njit(cache=True)
+def _gate_padded(lower, sp, ep, h, max_iter, d):  # pragma: no cover - compiled
     """Gate one lane in place into ``d``; the number of finite departures (-1: no convergence).
 
     Each iteration is NumPy's: departures by the Lindley closed form ``d_i = i*h + m_i``
@@ -35,37 +56,46 @@ def _gate_one(lower, starts, ends, h, max_iter, d):  # pragma: no cover - compil
     unchanged prefix gives the same departures and verdicts again.  A departure in red
     with no bound changed up to its own would stay in red for good: NumPy would run
     ``max_iter`` iterations and fail, so this fails at once.  (Skipping every unchanged
-    stretch, not only the prefix, was tried: the first update moves nearly every bound
-    by rounding, and the bookkeeping made it twice as slow.)
+    stretch, not only the prefix, was tried twice: the first updates move nearly every
+    bound by rounding, and the bookkeeping made it slower.)
+
+    The windows come padded (:func:`padded_windows`): window ``k`` (1-based) is
+    ``[sp[k], ep[k])``, ``sp[0] = ep[0] = -inf`` stands for "before the first window"
+    and ``sp[-1] = inf`` for "no next window", so the loop tests no bounds.
     """
-    n, nw = len(lower), len(starts)
+    n, last = len(lower), len(sp) - 2
+    if n == 0:
+        return 0
     mx = np.empty(n)  # m_i
     p, m = 0, -np.inf
     for _ in range(max_iter):
         any_red, changed = False, n
-        k = np.searchsorted(starts, d[p - 1], side="right") - 1 if p > 0 else -1
+        kk = 0
+        if p > 0:
+            kk = min(np.searchsorted(sp, d[p - 1], side="right") - 1, last)
         for i in range(p, n):
             ih = i * h
-            v = lower[i] - ih
+            li = lower[i]
+            v = li - ih
             if v > m or i == 0:
                 m = v
             mx[i] = m
             t = ih + m
             d[i] = t
-            if not np.isfinite(t):
-                new = t
-            else:
-                while k + 1 < nw and starts[k + 1] <= t:
-                    k += 1
-                if k >= 0 and t < ends[k]:
-                    new = t
-                else:
+            new = t
+            green = True
+            if np.isfinite(t):
+                while sp[kk + 1] <= t:
+                    kk += 1
+                green = t < ep[kk]
+                if not green:
+                    new = sp[kk + 1]
                     any_red = True
-                    new = starts[k + 1] if k + 1 < nw else np.inf
-                    if new == lower[i] and changed == n:
-                        return -1  # lanes 0..i repeat for good: NumPy hits max_iter
-            if changed == n and new != lower[i]:
-                changed = i
+            if changed == n:
+                if new != li:
+                    changed = i
+                elif not green:
+                    return -1  # lanes 0..i repeat for good: NumPy hits max_iter
             lower[i] = new
         if not any_red:
             c = 0

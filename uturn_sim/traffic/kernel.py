@@ -14,7 +14,7 @@ array is identical bit for bit:
   so the draws of a block past that cut are never used and are not made;
 * operational time mapped back by the scale factor, or by ``np.interp``'s arithmetic
   (``slope * (x - xp[j]) + fp[j]``, ``j`` the last knot ``<= x``, its NaN fall-backs);
-* conflicting lanes gated by :func:`uturn_sim.traffic.gating._gate_one` (the
+* conflicting lanes gated by :func:`uturn_sim.traffic.gating._gate_padded` (the
   iterations of :func:`~uturn_sim.traffic.headways.gate`);
 * ``argsort(kind="stable")`` of concatenated sorted lanes done as the stable merge it
   is (ties keep the earlier lane); ``np.clip`` as ``min(max(x, lo), hi)``.
@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from uturn_sim.traffic.gating import _gate_one
+from uturn_sim.traffic.gating import _gate_padded, padded_windows
 from uturn_sim.traffic.pcg import (
     exponential,
     next_double,
@@ -142,39 +142,43 @@ def _to_time(buf, a, b, lam, t):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _merge2(at, a0, na, asrc, ac, bt, b0, nb, bsrc, bc, ot, o0, osrc, s0):  # pragma: no cover
+def _merge2(at, a0, na, asrc, ac, bt, b0, nb, bsrc, bc, ot, o0, osrc, s0, wl):  # pragma: no cover
     """Stable merge of runs ``at[a0:a0+na]`` and ``bt[b0:b0+nb]`` into ``ot[o0:]``.
 
-    Both runs end with an ``inf`` sentinel; ties take ``a`` first.  The source lane of
-    each output goes to ``osrc[s0:]``: ``ac`` (``bc``) for every element of ``a``
-    (``b``), or ``asrc[i]`` (``bsrc[j]``) when that is negative.
+    Both runs end with an ``inf`` sentinel; ties take ``a`` first.  Unless ``wl`` is
+    False, the label of each output goes to ``osrc[s0:]``: ``ac`` (``bc``) for every
+    element of ``a`` (``b``), or ``asrc[i]`` (``bsrc[j]``) when that is negative.
     """
     i, j = a0, b0
     va, vb = at[i], bt[j]
     for k in range(na + nb):
         if vb < va:
             ot[o0 + k] = vb
-            osrc[s0 + k] = bc if bc >= 0 else bsrc[j]
+            if wl:
+                osrc[s0 + k] = bc if bc >= 0 else bsrc[j]
             j += 1
             vb = bt[j]
         else:
             ot[o0 + k] = va
-            osrc[s0 + k] = ac if ac >= 0 else asrc[i]
+            if wl:
+                osrc[s0 + k] = ac if ac >= 0 else asrc[i]
             i += 1
             va = at[i]
     return na + nb
 
 
 @njit(cache=True)
-def _merge(buf, beg, fin, j0, j1, out_t, pos, out_src, ta, sa, tb, sb):  # pragma: no cover
+def _merge(buf, beg, fin, j0, j1, lab, out_t, pos, out_src, s_pos, ta, sa, tb, sb):  # pragma: no cover  # noqa: E501
     """Stable merge of sorted lanes ``buf[beg[j]:fin[j]]``, ``j0 <= j < j1``; the new end.
 
-    Writes times to ``out_t[pos:]`` and the lane ``j`` of each to ``out_src[0:]``; on
-    equal times the earlier lane goes first (``argsort(kind="stable")`` of their
-    concatenation).  Every lane is followed by an ``inf`` sentinel in ``buf``.  Runs of
-    neighbouring lanes are merged pairwise, round by round (a merge of adjacent runs
-    with ties to the left one keeps the lane order), through the scratch times and lanes
-    ``ta, sa`` and ``tb, sb``, each at least the lanes' total plus their count long.
+    Writes times to ``out_t[pos:]`` and the label ``lab[j] >= 0`` of each to
+    ``out_src[s_pos:]``; on equal times the earlier lane goes first
+    (``argsort(kind="stable")`` of their concatenation).  Every lane is followed by an
+    ``inf`` sentinel in ``buf``.  Runs of neighbouring lanes are merged pairwise, round
+    by round (a merge of adjacent runs with ties to the left one keeps the lane order),
+    through the scratch times and labels ``ta, sa`` and ``tb, sb``, each at least the
+    lanes' total plus their count long.  A run keeps one label while its lanes share it
+    (the lanes of one conflicting stream): no label is written for it until the end.
     """
     m = j1 - j0
     starts = beg[j0:j1].copy()
@@ -182,29 +186,29 @@ def _merge(buf, beg, fin, j0, j1, out_t, pos, out_src, ta, sa, tb, sb):  # pragm
     total = np.sum(lens)
     if m <= 1:
         out_t[pos : pos + total] = buf[starts[0] : starts[0] + total] if m else buf[:0]
-        out_src[:total] = j0
+        if m:
+            out_src[s_pos : s_pos + total] = lab[j0]
         return pos + total
     src_t, src_s, dst_t, dst_s, into_a = buf, sb, ta, sa, True
-    consts = np.arange(j0, j1)  # the lane of each run while runs are single lanes
+    consts = lab[j0:j1].copy()  # the label of each run, -1 once its lanes differ
     while m > 2:
         o, mm = 0, 0
         for q in range(0, m - 1, 2):
+            same = consts[q] >= 0 and consts[q] == consts[q + 1]
             n = _merge2(
                 src_t, starts[q], lens[q], src_s, consts[q],
                 src_t, starts[q + 1], lens[q + 1], src_s, consts[q + 1],
-                dst_t, o, dst_s, o,
+                dst_t, o, dst_s, o, not same,
             )  # fmt: skip
             dst_t[o + n] = np.inf
-            starts[mm], lens[mm], consts[mm] = o, n, -1
+            starts[mm], lens[mm], consts[mm] = o, n, consts[q] if same else -1
             mm, o = mm + 1, o + n + 1
         if m % 2:  # the odd run out is carried over
             a, n = starts[m - 1], lens[m - 1]
             dst_t[o : o + n + 1] = src_t[a : a + n + 1]
-            if consts[m - 1] >= 0:
-                dst_s[o : o + n] = consts[m - 1]
-            else:
+            if consts[m - 1] < 0:
                 dst_s[o : o + n] = src_s[a : a + n]
-            starts[mm], lens[mm], consts[mm] = o, n, -1
+            starts[mm], lens[mm], consts[mm] = o, n, consts[m - 1]
             mm += 1
         m = mm
         if into_a:
@@ -214,7 +218,7 @@ def _merge(buf, beg, fin, j0, j1, out_t, pos, out_src, ta, sa, tb, sb):  # pragm
     return pos + _merge2(
         src_t, starts[0], lens[0], src_s, consts[0],
         src_t, starts[1], lens[1], src_s, consts[1],
-        out_t, pos, out_src, 0,
+        out_t, pos, out_src, s_pos, True,
     )  # fmt: skip
 
 
@@ -301,6 +305,17 @@ def draw_batch(
         first[s + 1] = first[s] + lanes[s]
         lane_s[first[s] : first[s + 1]] = s
         lane_k[first[s] : first[s + 1]] = np.arange(lanes[s])
+    lab_c, lab_t = lane_s - 2, lane_k + 1  # labels: conflicting stream, through lane
+    # padded green windows of each conflicting stream (gating.padded_windows)
+    n_c = len(gated)
+    pof = np.zeros(n_c + 1, dtype=np.int64)
+    for c in range(n_c):
+        pof[c + 1] = pof[c] + wof[c + 1] - wof[c] + 2
+    psp, pep = np.empty(pof[n_c]), np.empty(pof[n_c])
+    for c in range(n_c):
+        sp, ep = padded_windows(wst[wof[c] : wof[c + 1]], wen[wof[c] : wof[c + 1]])
+        psp[pof[c] : pof[c + 1]] = sp
+        pep[pof[c] : pof[c + 1] - 1] = ep
     buf = np.empty(np.sum(lanes * (ns + 1)) + 64)  # one replication's lanes (more if extended)
     beg = np.zeros(n_lanes, dtype=np.int64)
     fin = np.zeros(n_lanes, dtype=np.int64)
@@ -340,9 +355,9 @@ def draw_batch(
             if gated[c] and b > a:
                 lower = _ensure(lower, b - a)
                 lower[: b - a] = buf[a:b]
-                w0, w1 = wof[c], wof[c + 1]
-                got = _gate_one(
-                    lower[: b - a], wst[w0:w1], wen[w0:w1], heads[c], max_iter, buf[a:b]
+                w0, w1 = pof[c], pof[c + 1]
+                got = _gate_padded(
+                    lower[: b - a], psp[w0:w1], pep[w0 : w1 - 1], heads[c], max_iter, buf[a:b]
                 )
                 if got < 0:
                     return voff, vt, vm, vh, vc, coff, ct, cs, toff, tt, tl, th, 1
@@ -353,8 +368,8 @@ def draw_batch(
         n_u = np.sum(fin[ju:jl] - beg[ju:jl])
         n_v = n_u + np.sum(fin[jl:jc] - beg[jl:jc])
         mt, ms, hv, gv = _ensure(mt, n_v), _ensure(ms, n_v), _ensure(hv, n_v), _ensure(gv, n_u)
-        _merge(buf, beg, fin, ju, jl, mt, 0, ms, ta, sa, tb, sb)
-        _merge(buf, beg, fin, jl, jc, mt, n_u, ms, ta, sa, tb, sb)
+        _merge(buf, beg, fin, ju, jl, lane_k, mt, 0, ms, 0, ta, sa, tb, sb)  # labels unused
+        _merge(buf, beg, fin, jl, jc, lane_k, mt, n_u, ms, 0, ta, sa, tb, sb)
         _uniform_below(pool_r, keys[n_s + 1], share, hv, 0, n_u, tmp, st)
         _uniform_below(pool_r, keys[n_s + 2], share, hv, n_u, n_v, tmp, st)
         _gaps(pool_r, keys[n_s], gap_kind, gp, gv, n_u, tmp, st)
@@ -374,17 +389,12 @@ def draw_batch(
         # conflict passages: every lane of every stream merged (stream order on ties)
         k = coff[r]
         n_cf = np.sum(fin[jc:jt] - beg[jc:jt])
-        ct, cs, ms = _ensure(ct, k + n_cf), _ensure(cs, k + n_cf), _ensure(ms, n_cf)
-        coff[r + 1] = _merge(buf, beg, fin, jc, jt, ct, k, ms, ta, sa, tb, sb)
-        for i in range(n_cf):
-            cs[k + i] = lane_s[ms[i]] - 2
+        ct, cs = _ensure(ct, k + n_cf), _ensure(cs, k + n_cf)
+        coff[r + 1] = _merge(buf, beg, fin, jc, jt, lab_c, ct, k, cs, k, ta, sa, tb, sb)
         # through vehicles: lanes merged (lane order on ties), then their vehicle types
         k = toff[r]
         n_t = np.sum(fin[jt:je] - beg[jt:je])
         tt, tl, th = _ensure(tt, k + n_t), _ensure(tl, k + n_t), _ensure(th, k + n_t)
-        ms = _ensure(ms, n_t)
-        toff[r + 1] = _merge(buf, beg, fin, jt, je, tt, k, ms, ta, sa, tb, sb)
-        for i in range(n_t):
-            tl[k + i] = lane_k[ms[i]] + 1
+        toff[r + 1] = _merge(buf, beg, fin, jt, je, lab_t, tt, k, tl, k, ta, sa, tb, sb)
         _uniform_below(pool_r, keys[n_s + 3], share, th, k, toff[r + 1], tmp, st)
     return voff, vt, vm, vh, vc, coff, ct, cs, toff, tt, tl, th, 0
