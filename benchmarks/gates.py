@@ -85,7 +85,7 @@ GATES: tuple[Gate, ...] = (
     Gate("test_arrivals_time_varying_1m", _N1M, 2.0, "time-varying core near the NumPy floor"),
     # measured 23.8-24.1: the NumPy path, arrival plan included (a single simulate's table)
     Gate("test_arrivals_default_table", _ND, 38.0, "build_arrivals, one default replication"),
-    # measured 1.9-2.6 per 64-replication call, plan included (#16's target is 2)
+    # measured 1.8-2.3 per 64-replication call, plan included (#16's target is 2)
     Gate("test_arrivals_default_batch", _ND, 3.2, "build_arrivals_batch, per replication"),
     Gate("test_simpy_engine_ordinary", _SP, 4.5, "SimPy engine, ordinary lane"),  # 2.6
     Gate("test_simpy_engine_linked", _SP, 6.0, "SimPy engine, linked lane"),  # 3.9
