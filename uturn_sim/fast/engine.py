@@ -139,8 +139,6 @@ def run_records(batch: ArrivalBatch, rules: LaneRules, end_s: float) -> BatchRec
         cap,
         nlog,
     )
-    if lanes == 0:  # the bay alone keeps no lane-1 log (the kernel's count starts at 1)
-        nlog[:] = 0
     off = np.zeros(reps + 1, dtype=np.int64)
     off[1:] = np.cumsum(nlog)
     # the first nlog[r] entries of each replication's part: indices built from the few

@@ -65,12 +65,12 @@ __all__ = ["run_batch", "run_one"]
 
 
 @njit(cache=True, inline="always")
-def _next_of_all(s, proc, at, end_s):  # pragma: no cover - compiled
+def _goes_on(s, proc, at, end_s):  # pragma: no cover - compiled
     """True if a timeout of process ``proc`` to ``at`` (s) would be the run's next event.
 
     It must fall before the end and every other pending event must come later (one at
-    the same time has an older id and goes first).  The process may then go on at
-    once, taking the timeout's id (``ps[EID]``): the same events in the same order,
+    the same time has an older id and goes first).  The process then goes on at once
+    and this takes the timeout's id (``ps[EID]``): the same events in the same order,
     without a round through the event loop.
     """
     if not at < end_s:
@@ -78,6 +78,7 @@ def _next_of_all(s, proc, at, end_s):  # pragma: no cover - compiled
     for q in range(s.time.size):
         if q != proc and s.active[q] and not s.time[q] > at:
             return False
+    s.ps[EID] += 1
     return True
 
 
@@ -98,8 +99,7 @@ def _arrivals(s, go, now, end_s):  # pragma: no cover - compiled
         ta = s.at[s.ps[AI]]
         if ta > now:
             at = now + (ta - now)
-            if _next_of_all(s, ARRIVALS, at, end_s):
-                s.ps[EID] += 1
+            if _goes_on(s, ARRIVALS, at, end_s):
                 now = at
                 go = True
                 continue
@@ -132,8 +132,7 @@ def _stop_line(s, go, now, end_s):  # pragma: no cover - compiled
             break
         if ts > now:
             at = now + (ts - now)
-            if _next_of_all(s, STOP_LINE, at, end_s):
-                s.ps[EID] += 1
+            if _goes_on(s, STOP_LINE, at, end_s):
                 now = at
                 go = True
                 continue
@@ -191,8 +190,7 @@ def _through_server(s, proc, go, now, end_s):  # pragma: no cover - compiled
             break
         if tp > now:
             at = now + (tp - now)
-            if _next_of_all(s, proc, at, end_s):
-                s.ps[EID] += 1
+            if _goes_on(s, proc, at, end_s):
                 now = at
                 go = True
                 continue

@@ -113,7 +113,8 @@ class Run:
             self.log_s[0] = FREE
         # lanes from ``first`` on are served after the run (approach.serve_alone_lanes)
         first = min(lanes, 1 if R[AVOID] == 0.0 else 2)
-        self.ai = np.array([1, 0, first, 0], dtype=np.int64)
+        # lane 1's log holds its first entry (-inf, FREE) only with through lanes
+        self.ai = np.array([1 if lanes > 0 else 0, 0, first, 0], dtype=np.int64)
         self.alone = np.empty(tlen.size, dtype=np.int64)
         self.alone_t = np.empty(tlen.size)
         nproc = THROUGH + first
