@@ -179,12 +179,7 @@ def _critical_gaps(scn: Scenario, rng: np.random.Generator, n: int) -> np.ndarra
     return np.clip(x, cg.min_s, cg.max_s)
 
 
-def build_arrivals(
-    scn: Scenario,
-    seed: int | None = None,
-    replication: int = 0,
-    plan: ArrivalPlan | None = None,
-) -> ArrivalTable:
+def build_arrivals(scn: Scenario, seed: int | None = None, replication: int = 0) -> ArrivalTable:
     """Draw the arrival table of replication ``replication`` of ``scn``.
 
     Parameters
@@ -195,9 +190,6 @@ def build_arrivals(
         Root seed; ``None`` uses ``scn.simulation.seed``.
     replication
         Replication index (its own independent SeedSequence child).
-    plan
-        ``arrival_plan(scn)`` if the caller has it (a study reuses one for every
-        replication); made here otherwise.
 
     Once this process has loaded the compiled arrival core (a batch, or the compiled
     engine, ran), the table comes from it (:mod:`uturn_sim.traffic.compiled`, the same
@@ -205,7 +197,7 @@ def build_arrivals(
     run never pays numba's import or a first compilation.
     """
     root = scn.simulation.seed if seed is None else seed
-    plan = arrival_plan(scn) if plan is None else plan
+    plan = arrival_plan(scn)
     compiled = sys.modules.get("uturn_sim.traffic.compiled")
     # LOADED is its last line: a module another thread is still importing is not used
     if getattr(compiled, "LOADED", False):  # numba and the kernel are loaded: it pays
